@@ -1,0 +1,130 @@
+//! Byte I/O on borrowed fds: `read` / `write` / `readv` / `writev`,
+//! `recv` / `peek` / `send` (`MSG_NOSIGNAL`), `shutdown` and a `close` that
+//! reports its error.
+//!
+//! Every call is a single nonblocking attempt: `EINTR` is retried, `EAGAIN`
+//! surfaces as [`io::ErrorKind::WouldBlock`]. Must not know: async,
+//! readiness, or who owns the fd.
+
+use std::io::{self, IoSlice, IoSliceMut};
+use std::net::Shutdown;
+use std::os::fd::{AsRawFd, BorrowedFd, IntoRawFd, OwnedFd};
+
+use super::{cvt, cvt_r};
+
+/// Most buffers one `readv` / `writev` passes (Linux's `UIO_MAXIOV`).
+const IOV_MAX: usize = libc::UIO_MAXIOV as usize;
+
+/// Clamps a buffer length the way std does: the syscalls return `isize`.
+fn clamp_len(len: usize) -> usize {
+    len.min(isize::MAX as usize)
+}
+
+/// Reads into `buf`, returning how many bytes were read (0 at end of file).
+pub fn read(fd: BorrowedFd<'_>, buf: &mut [u8]) -> io::Result<usize> {
+    let len = clamp_len(buf.len());
+    let n = cvt_r(|| {
+        // SAFETY: `buf` is a valid, writable buffer of at least `len` bytes
+        // borrowed for the call; `fd` is borrowed, so it stays open.
+        unsafe { libc::read(fd.as_raw_fd(), buf.as_mut_ptr().cast(), len) }
+    })?;
+    Ok(n as usize)
+}
+
+/// Writes from `buf`, returning how many bytes were written.
+pub fn write(fd: BorrowedFd<'_>, buf: &[u8]) -> io::Result<usize> {
+    let len = clamp_len(buf.len());
+    let n = cvt_r(|| {
+        // SAFETY: `buf` is a valid buffer of at least `len` bytes borrowed for
+        // the call, only read by the kernel; `fd` is borrowed, so it stays open.
+        unsafe { libc::write(fd.as_raw_fd(), buf.as_ptr().cast(), len) }
+    })?;
+    Ok(n as usize)
+}
+
+/// Scatter read into `bufs` (at most the first 1024 of them).
+pub fn readv(fd: BorrowedFd<'_>, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
+    let count = bufs.len().min(IOV_MAX) as libc::c_int;
+    let n = cvt_r(|| {
+        // SAFETY: `IoSliceMut` is ABI-compatible with `iovec` on Unix (std
+        // guarantees it), each one describes a writable buffer borrowed for
+        // the call, and `count` does not exceed `bufs.len()`.
+        unsafe {
+            libc::readv(
+                fd.as_raw_fd(),
+                bufs.as_mut_ptr().cast::<libc::iovec>(),
+                count,
+            )
+        }
+    })?;
+    Ok(n as usize)
+}
+
+/// Gather write from `bufs` (at most the first 1024 of them).
+pub fn writev(fd: BorrowedFd<'_>, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+    let count = bufs.len().min(IOV_MAX) as libc::c_int;
+    let n = cvt_r(|| {
+        // SAFETY: `IoSlice` is ABI-compatible with `iovec` on Unix (std
+        // guarantees it), each one describes a readable buffer borrowed for
+        // the call, and `count` does not exceed `bufs.len()`.
+        unsafe { libc::writev(fd.as_raw_fd(), bufs.as_ptr().cast::<libc::iovec>(), count) }
+    })?;
+    Ok(n as usize)
+}
+
+fn recv_with_flags(fd: BorrowedFd<'_>, buf: &mut [u8], flags: libc::c_int) -> io::Result<usize> {
+    let len = clamp_len(buf.len());
+    let n = cvt_r(|| {
+        // SAFETY: `buf` is a valid, writable buffer of at least `len` bytes
+        // borrowed for the call; `fd` is borrowed, so it stays open.
+        unsafe { libc::recv(fd.as_raw_fd(), buf.as_mut_ptr().cast(), len, flags) }
+    })?;
+    Ok(n as usize)
+}
+
+/// Receives from a socket into `buf` (0 when the peer has shut down writing).
+pub fn recv(fd: BorrowedFd<'_>, buf: &mut [u8]) -> io::Result<usize> {
+    recv_with_flags(fd, buf, 0)
+}
+
+/// Like [`recv`], but leaves the data queued (`MSG_PEEK`).
+pub fn peek(fd: BorrowedFd<'_>, buf: &mut [u8]) -> io::Result<usize> {
+    recv_with_flags(fd, buf, libc::MSG_PEEK)
+}
+
+/// Sends `buf` on a socket with `MSG_NOSIGNAL`: a closed peer yields
+/// [`io::ErrorKind::BrokenPipe`], never `SIGPIPE`.
+pub fn send(fd: BorrowedFd<'_>, buf: &[u8]) -> io::Result<usize> {
+    let len = clamp_len(buf.len());
+    let n = cvt_r(|| {
+        // SAFETY: `buf` is a valid buffer of at least `len` bytes borrowed for
+        // the call, only read by the kernel; `fd` is borrowed, so it stays open.
+        unsafe { libc::send(fd.as_raw_fd(), buf.as_ptr().cast(), len, libc::MSG_NOSIGNAL) }
+    })?;
+    Ok(n as usize)
+}
+
+/// Shuts down the read half, the write half or both halves of a socket.
+pub fn shutdown(fd: BorrowedFd<'_>, how: Shutdown) -> io::Result<()> {
+    let how = match how {
+        Shutdown::Read => libc::SHUT_RD,
+        Shutdown::Write => libc::SHUT_WR,
+        Shutdown::Both => libc::SHUT_RDWR,
+    };
+    // SAFETY: shutdown takes no pointers; `fd` is borrowed, so it stays open.
+    cvt(unsafe { libc::shutdown(fd.as_raw_fd(), how) })?;
+    Ok(())
+}
+
+/// Closes `fd`, reporting `close(2)`'s error (`OwnedFd`'s `Drop` ignores it).
+///
+/// Never retried on `EINTR`: Linux has released the fd by then, and a retry
+/// could close an fd another thread just opened. The fd is gone whatever
+/// this returns.
+pub fn close(fd: OwnedFd) -> io::Result<()> {
+    let raw = fd.into_raw_fd();
+    // SAFETY: `raw` came from an `OwnedFd` we consumed, so we are its sole
+    // owner and nothing else will use or close it after this call.
+    cvt(unsafe { libc::close(raw) })?;
+    Ok(())
+}

@@ -1,0 +1,67 @@
+//! Every syscall netloop makes, behind safe wrappers.
+//!
+//! **No file outside `sys/` names `libc`.** Everything above this module sees
+//! `OwnedFd` / `BorrowedFd`, `io::Result` and the small types defined here.
+//!
+//! # Contract
+//!
+//! | file | provides | must not know |
+//! |---|---|---|
+//! | `epoll.rs` | [`Epoll`]: `new` (`EPOLL_CLOEXEC`), `add` / `modify` / `delete`, `wait` into [`Events`]; [`EventBits`] and the registration masks | slots, wakers, tokens' meaning |
+//! | `eventfd.rs` | [`EventFd`]: `new` (`EFD_CLOEXEC \| EFD_NONBLOCK`), `signal`, `drain` | the wake flag that guards it |
+//! | `socket.rs` | `socket` (`SOCK_NONBLOCK \| SOCK_CLOEXEC`), `socketpair`, `pipe`, `bind`, `listen`, `accept4`, `connect`, `getsockopt` / `setsockopt`, `take_error`, `local_addr` / `peer_addr` | async, readiness |
+//! | `io.rs` | `read` / `write` / `readv` / `writev`, `recv` / `send` (`MSG_NOSIGNAL`), `shutdown`, `close` on borrowed fds | async, readiness |
+//!
+//! Conventions, after std's `cvt` family: a `-1` return becomes
+//! `io::Error::last_os_error()`; `EINTR` is retried where retrying is right
+//! (reads, writes, `accept4`) and surfaced nowhere else as an error
+//! (`epoll_wait` reports an empty batch). Every new fd is wrapped in an
+//! `OwnedFd` on the line that creates it, and every `unsafe` block says why it
+//! is sound right above it.
+
+mod epoll;
+mod eventfd;
+pub mod io;
+pub mod socket;
+
+#[cfg(test)]
+mod tests;
+
+pub use epoll::{Epoll, EventBits, Events};
+pub use eventfd::EventFd;
+
+/// Turns a C-style `-1`-on-error return into an `io::Result`.
+pub(crate) fn cvt<T: IsMinusOne>(t: T) -> std::io::Result<T> {
+    if t.is_minus_one() {
+        Err(std::io::Error::last_os_error())
+    } else {
+        Ok(t)
+    }
+}
+
+/// Like [`cvt`], but calls `f` again while it fails with `EINTR`.
+pub(crate) fn cvt_r<T: IsMinusOne>(mut f: impl FnMut() -> T) -> std::io::Result<T> {
+    loop {
+        match cvt(f()) {
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            other => return other,
+        }
+    }
+}
+
+/// Integer return types of syscalls, where `-1` means failure.
+pub(crate) trait IsMinusOne: Copy {
+    fn is_minus_one(self) -> bool;
+}
+
+impl IsMinusOne for i32 {
+    fn is_minus_one(self) -> bool {
+        self == -1
+    }
+}
+
+impl IsMinusOne for isize {
+    fn is_minus_one(self) -> bool {
+        self == -1
+    }
+}
