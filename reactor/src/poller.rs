@@ -167,27 +167,62 @@ impl<T> Poller<T> {
     /// The caller must [`deregister`](Self::deregister) it before closing
     /// `fd`.
     pub fn register(&self, fd: BorrowedFd<'_>) -> io::Result<Arc<PollDesc>> {
+        self.register_with(fd, EventBits::EDGE_READ_WRITE)
+    }
+
+    /// Registers `fd` with another interest than [`register`]'s, for the
+    /// rare descriptor that needs one (say, level-triggered reads only).
+    /// Events are still mapped to the read and write slots as Go maps them.
+    ///
+    /// [`register`]: Self::register
+    pub fn register_with(
+        &self,
+        fd: BorrowedFd<'_>,
+        interest: EventBits,
+    ) -> io::Result<Arc<PollDesc>> {
         let desc = self.registry.insert()?;
         let token = desc.token();
-        if let Err(e) = self
-            .epoll
-            .add(fd, token.to_u64(), EventBits::EDGE_READ_WRITE)
-        {
-            self.registry.remove(token);
+        if let Err(e) = self.epoll.add(fd, token.to_u64(), interest) {
+            self.registry.remove(&desc, true);
             return Err(e);
         }
         Ok(desc)
+    }
+
+    /// Changes the interest of `fd`, registered as `desc` (`EPOLL_CTL_MOD`),
+    /// keeping its descriptor, token and waiters. Fails on a closed
+    /// descriptor.
+    pub fn modify(
+        &self,
+        fd: BorrowedFd<'_>,
+        desc: &PollDesc,
+        interest: EventBits,
+    ) -> io::Result<()> {
+        if desc.is_closing() {
+            return Err(poll_desc::closed_error());
+        }
+        self.epoll.modify(fd, desc.token().to_u64(), interest)
     }
 
     /// Removes `fd` from epoll, then closes `desc`: every task waiting in it
     /// is woken, and every wait from now on fails. Call this before closing
     /// `fd`. The descriptor's registry slot is reused only after the batch
     /// being dispatched (if any) is done, and with a new generation.
+    ///
+    /// A descriptor this poller does not hold (another poller's, or one
+    /// already deregistered) is refused with `ErrorKind::NotFound` and left
+    /// untouched.
     pub fn deregister(&self, fd: BorrowedFd<'_>, desc: &PollDesc) -> io::Result<()> {
+        if !self.registry.remove(desc, false) {
+            return Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                "descriptor is not registered with this poller",
+            ));
+        }
+        // From here on its events are stale: the slot's generation moved.
         let removed = self.epoll.delete(fd);
         let mut wakers = Vec::new();
         desc.close(&mut wakers);
-        self.registry.remove(desc.token());
         poll_desc::wake_all(wakers);
         removed
     }
@@ -315,6 +350,17 @@ impl<T> Poller<T> {
             urgent_tasks: c.urgent_tasks.load(Relaxed),
             normal_tasks: c.normal_tasks.load(Relaxed),
         }
+    }
+}
+
+impl<T> Drop for Poller<T> {
+    /// Closes every descriptor still registered, so that tasks parked in
+    /// them wake and see an error instead of waiting forever on a poller
+    /// that no longer exists. The epoll and eventfd fds close with it.
+    fn drop(&mut self) {
+        let mut wakers = Vec::new();
+        self.registry.drain(|desc| desc.close(&mut wakers));
+        poll_desc::wake_all(wakers);
     }
 }
 

@@ -64,19 +64,51 @@ impl Registry {
         Ok(desc)
     }
 
-    /// Frees `token`'s slot if it is still current; returns whether it was.
-    pub(crate) fn remove(&self, token: Token) -> bool {
+    /// Frees the slot holding `desc`, if this registry holds it; returns
+    /// whether it did. The comparison is by identity, not by token: another
+    /// poller's descriptor may carry the same (index, generation).
+    ///
+    /// `reusable_now` puts the index straight back in use; pass it only when
+    /// no epoll event can carry the token (the fd never made it into epoll).
+    pub(crate) fn remove(&self, desc: &PollDesc, reusable_now: bool) -> bool {
+        let token = desc.token();
         let mut slab = self.lock();
         let Some(entry) = slab.entries.get_mut(token.index() as usize) else {
             return false;
         };
-        if entry.generation != token.generation() || entry.desc.is_none() {
+        if !entry
+            .desc
+            .as_deref()
+            .is_some_and(|held| std::ptr::eq(held, desc))
+        {
             return false;
         }
         entry.desc = None;
         entry.generation = entry.generation.wrapping_add(1);
-        slab.freed.push(token.index());
+        if reusable_now {
+            slab.free.push(token.index());
+        } else {
+            slab.freed.push(token.index());
+        }
         true
+    }
+
+    /// Empties the registry, handing every descriptor it held to `f`.
+    pub(crate) fn drain(&self, mut f: impl FnMut(Arc<PollDesc>)) {
+        let mut slab = self.lock();
+        let Slab {
+            entries,
+            free,
+            freed,
+        } = &mut *slab;
+        for (index, entry) in entries.iter_mut().enumerate() {
+            if let Some(desc) = entry.desc.take() {
+                entry.generation = entry.generation.wrapping_add(1);
+                freed.push(index as u32);
+                f(desc);
+            }
+        }
+        free.append(freed);
     }
 
     /// Locks the slab for a batch of lookups ([`Slab::get`]).

@@ -142,19 +142,22 @@ impl Slot {
             }
         };
 
-        waiters.add(waker);
+        let evicted = waiters.add(waker);
 
         // netpollblock: netpollcheckerr again, now that we are in WAIT. A
         // closer publishes its flag before unblocking, so either we see the
         // flag here or its unblock meets our WAIT (and the commit fails).
         if let Err(e) = check() {
             self.give_up(waiters, waker, WAIT);
+            if let Some(evicted) = evicted {
+                evicted.wake();
+            }
             return Poll::Ready(Err(e));
         }
 
         // netpollblockcommit: CAS(pdWait, gp).
         let parked = Box::into_raw(waiters);
-        match self.state.compare_exchange(WAIT, parked, AcqRel, Acquire) {
+        let result = match self.state.compare_exchange(WAIT, parked, AcqRel, Acquire) {
             Ok(_) => Poll::Pending,
             Err(_) => {
                 // netpollunblock met our WAIT and left READY: readiness
@@ -167,20 +170,27 @@ impl Slot {
                 self.give_up(waiters, waker, READY);
                 Poll::Ready(Ok(()))
             }
+        };
+        // Woken only now that the slot is out of our WAIT.
+        if let Some(evicted) = evicted {
+            evicted.wake();
         }
+        result
     }
 
-    /// Abandons a registration that will not park: wakes the other tasks
-    /// that were parked in `waiters` (the readiness or error that stopped us
-    /// concerns them too, and nobody else will wake them), drops our own
-    /// waker, and moves the state from `from` (WAIT: our own; READY: set by
-    /// the reactor over our WAIT) back to `NIL`. If that CAS fails the word
-    /// already says something newer (a fresh READY, or another registrant),
-    /// which is left as it is. Go: the `gpp.Swap(pdNil)` after `gopark`.
+    /// Abandons a registration that will not park: moves the state from
+    /// `from` (WAIT: our own; READY: set by the reactor over our WAIT) back
+    /// to `NIL`, then wakes the other tasks that were parked in `waiters`
+    /// (the readiness or error that stopped us concerns them too, and nobody
+    /// else will wake them) and drops our own waker. If the CAS fails the
+    /// word already says something newer (a fresh READY, or another
+    /// registrant), which is left as it is. Go: the `gpp.Swap(pdNil)` after
+    /// `gopark`.
     fn give_up(&self, mut waiters: Box<Waiters>, own: &Waker, from: *mut Waiters) {
-        waiters.wake_others(own);
+        let mut others = std::mem::take(&mut *waiters);
         self.recycle(waiters);
         let _ = self.state.compare_exchange(from, NIL, AcqRel, Acquire);
+        others.wake_others(own);
     }
 
     /// Reports readiness: Go's `netpollunblock(pd, mode, ioready=true)`.

@@ -32,24 +32,28 @@ pub(crate) struct Waiters {
 
 impl Waiters {
     /// Adds `waker` unless a waker that wakes the same task is already held.
-    pub(crate) fn add(&mut self, waker: &Waker) {
+    ///
+    /// Returns the waker evicted to keep the list bounded, if any: the
+    /// caller wakes it once it has left the slot's `WAIT` state, so that a
+    /// waker that polls inline cannot find the slot mid-registration.
+    #[must_use = "an evicted waker must be woken"]
+    pub(crate) fn add(&mut self, waker: &Waker) -> Option<Waker> {
         match &self.first {
             None => {
                 self.first = Some(waker.clone());
-                return;
+                return None;
             }
-            Some(first) if first.will_wake(waker) => return,
+            Some(first) if first.will_wake(waker) => return None,
             Some(_) => {}
         }
         if self.extra.iter().any(|w| w.will_wake(waker)) {
-            return;
+            return None;
         }
-        if self.extra.len() == MAX_EXTRA {
-            // Bounded: the oldest extra waiter is woken now rather than kept
-            // forever. It re-registers if it still has nothing to do.
-            self.extra.remove(0).wake();
-        }
+        // Bounded: the oldest extra waiter is woken early rather than kept
+        // forever. It re-registers if it still has nothing to do.
+        let evicted = (self.extra.len() == MAX_EXTRA).then(|| self.extra.remove(0));
         self.extra.push(waker.clone());
+        evicted
     }
 
     /// Whether no task is held.
