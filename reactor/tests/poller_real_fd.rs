@@ -163,14 +163,18 @@ struct CloneHook {
 }
 
 static HOOK_VTABLE: RawWakerVTable =
-    RawWakerVTable::new(hook_clone, hook_wake, hook_wake, hook_drop);
+    RawWakerVTable::new(hook_clone, hook_wake, hook_wake_by_ref, hook_drop);
 
 /// # Safety
-/// `data` must come from [`hook_waker`]: a leaked, never freed `CloneHook`.
+/// `data` must come from `Arc::<CloneHook>::into_raw` and own one strong
+/// count (every `RawWaker` built with [`HOOK_VTABLE`] does).
 unsafe fn hook_clone(data: *const ()) -> RawWaker {
-    // SAFETY: per this function's contract `data` points to a leaked
-    // `CloneHook`, valid for the rest of the process and only shared.
-    let hook = unsafe { &*data.cast::<CloneHook>() };
+    // SAFETY: per the contract `data` is a live `Arc<CloneHook>` pointer
+    // whose count this waker holds, so it may be borrowed and counted again.
+    let hook = unsafe {
+        Arc::increment_strong_count(data.cast::<CloneHook>());
+        &*data.cast::<CloneHook>()
+    };
     let run = hook.hook.lock().unwrap_or_else(|e| e.into_inner()).take();
     if let Some(run) = run {
         run();
@@ -179,29 +183,41 @@ unsafe fn hook_clone(data: *const ()) -> RawWaker {
 }
 
 /// # Safety
-/// As [`hook_clone`].
+/// As [`hook_clone`]; consumes the waker's count.
 unsafe fn hook_wake(data: *const ()) {
-    // SAFETY: as in `hook_clone`.
+    // SAFETY: as in `hook_clone`; then the waker's own count is released.
+    unsafe {
+        hook_wake_by_ref(data);
+        hook_drop(data);
+    }
+}
+
+/// # Safety
+/// As [`hook_clone`].
+unsafe fn hook_wake_by_ref(data: *const ()) {
+    // SAFETY: as in `hook_clone`: the pointer is live while the waker is.
     let hook = unsafe { &*data.cast::<CloneHook>() };
     hook.wakes.fetch_add(1, SeqCst);
 }
 
 /// # Safety
-/// As [`hook_clone`]; the hook is leaked, so there is nothing to free.
-unsafe fn hook_drop(_data: *const ()) {}
+/// As [`hook_clone`]; releases the waker's count.
+unsafe fn hook_drop(data: *const ()) {
+    // SAFETY: the waker being dropped owns one strong count of this Arc.
+    unsafe { Arc::decrement_strong_count(data.cast::<CloneHook>()) };
+}
 
 /// A waker whose first clone runs `hook`, and the hook's state (to count
-/// wake-ups). The state is leaked: a test process is short-lived.
-fn hook_waker(hook: impl FnOnce() + Send + 'static) -> (Waker, &'static CloneHook) {
-    let state: &'static CloneHook = Box::leak(Box::new(CloneHook {
+/// wake-ups).
+fn hook_waker(hook: impl FnOnce() + Send + 'static) -> (Waker, Arc<CloneHook>) {
+    let state = Arc::new(CloneHook {
         hook: Mutex::new(Some(Box::new(hook))),
         wakes: AtomicUsize::new(0),
-    }));
-    let data = std::ptr::from_ref(state).cast::<()>();
-    // SAFETY: the vtable's functions only read the `CloneHook` behind
-    // `data`, which is leaked (valid forever) and `Sync` (its fields are a
-    // `Mutex` and an atomic), so every clone, wake and drop from any thread
-    // is sound; clones share the pointer, and dropping one frees nothing.
+    });
+    let data = Arc::into_raw(state.clone()).cast::<()>();
+    // SAFETY: `data` owns the strong count `into_raw` handed over, as the
+    // vtable's contract asks; `CloneHook` is `Send + Sync` (a `Mutex` and an
+    // atomic), so the waker may be cloned, woken and dropped anywhere.
     let waker = unsafe { Waker::from_raw(RawWaker::new(data, &HOOK_VTABLE)) };
     (waker, state)
 }

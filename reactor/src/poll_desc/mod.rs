@@ -198,6 +198,12 @@ impl PollDesc {
     /// Go's `poll_runtime_pollUnblock`: publishes the closing flag, then
     /// unblocks both slots, moving their wakers into `out`. Every wait from
     /// now on fails.
+    ///
+    /// Go unblocks with `ioready = false` here (and on deadlines) so that no
+    /// readiness is latched; netloop always latches `READY` and lets the
+    /// check at the top of every wait turn it into the error. One rule for
+    /// every unblock is simpler to model, and the stale `READY` a cleared
+    /// deadline leaves behind costs a single `EAGAIN`.
     pub(crate) fn close(&self, out: &mut Vec<Waker>) {
         self.info.fetch_or(CLOSING, AcqRel);
         self.read.unblock(out);

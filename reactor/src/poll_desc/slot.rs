@@ -9,7 +9,7 @@
 //! | state | value | meaning | may follow |
 //! |---|---|---|---|
 //! | `NIL` | null | nothing pending, nobody waiting | `READY` (reactor), `WAIT` (poller) |
-//! | `READY` | `1` | readiness arrived and is not consumed yet (`pdReady`) | `NIL` (poller consumes), `WAIT` (poller re-acquires after a failed commit) |
+//! | `READY` | `1` | readiness arrived and is not consumed yet (`pdReady`) | `NIL` (a poller consumes it, or a registrant whose commit it failed does) |
 //! | `WAIT` | `2` | a task is registering (`pdWait`) | `PARKED` (commit), `READY` (reactor), `NIL` (registration given up) |
 //! | `PARKED` | a `Box<Waiters>` pointer | the waiting tasks' wakers (Go: the `*g`) | `READY` (reactor), `WAIT` (re-poll) |
 //!
@@ -22,6 +22,13 @@
 //! the word away from that pointer — the reactor's `swap(READY)` or a
 //! re-polling task's `CAS(ptr, WAIT)` — owns it next. No one else can reach
 //! it, so no lock is needed and a box can never be taken twice.
+//!
+//! DESIGN.md §2 draws the waker in a cell beside the state word. That shape
+//! has a window: after the reactor's `PARKED → READY`, a poller can consume
+//! the `READY`, enter `WAIT` again and write the cell while the reactor is
+//! still taking the old waker out of it. Keeping the wakers behind the
+//! pointer in the state word, as Go keeps its `*g`, makes "take the wakers"
+//! and "change the state" one atomic step, and closes the window.
 //!
 //! Parked boxes are recycled through a one-element `spare` so that the
 //! steady state (park, wake, park, ...) allocates nothing.
