@@ -6,15 +6,19 @@
 //! process: tests of one binary run on parallel threads, and another test
 //! opening fds meanwhile would make the count meaningless.
 
+mod support;
+
 use std::os::fd::AsFd;
 use std::sync::Arc;
-use std::task::{Context, Wake, Waker};
+use std::task::Context;
 use std::thread;
 use std::time::Duration;
 
 use netloop_reactor::sys::io::{read, write};
 use netloop_reactor::sys::socket::{SockType, pipe, socketpair};
 use netloop_reactor::{Direction, EventBuffer, Poller};
+
+use support::counting_waker;
 
 /// How many fds this process has open now.
 fn open_fds() -> usize {
@@ -24,12 +28,6 @@ fn open_fds() -> usize {
         .count()
 }
 
-struct Noop;
-
-impl Wake for Noop {
-    fn wake(self: Arc<Self>) {}
-}
-
 #[test]
 fn pollers_registrations_and_sockets_leave_no_fd_behind() {
     let before = open_fds();
@@ -37,7 +35,7 @@ fn pollers_registrations_and_sockets_leave_no_fd_behind() {
     for round in 0..20 {
         let poller = Arc::new(Poller::<u32>::new().unwrap());
         let mut buf = EventBuffer::with_capacity(4);
-        let waker = Waker::from(Arc::new(Noop));
+        let (waker, _wakes) = counting_waker();
         let mut cx = Context::from_waker(&waker);
         let mut kept = Vec::new();
         for i in 0..8 {

@@ -18,11 +18,16 @@
 //! freed generation) comes from an epoll entry that outlives its
 //! registration; see
 //! `an_event_carrying_a_deregistered_generation_is_dropped_and_wakes_nobody`.
+//!
+//! The helpers these tests share with the other test binaries (the counting
+//! waker, the bounded poll loops, [`Registered`]) live in `tests/support`.
+
+mod support;
 
 use std::io;
-use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
-use std::sync::{Arc, Mutex, MutexGuard, mpsc};
+use std::sync::{Arc, Mutex, mpsc};
 use std::task::{Context, Poll, RawWaker, RawWakerVTable, Wake, Waker};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -31,127 +36,10 @@ use netloop_reactor::sys::io::{read, send, write};
 use netloop_reactor::sys::socket::{SockType, socketpair};
 use netloop_reactor::{DEFAULT_NORMAL_BATCH, Direction, EventBuffer, PollDesc, Poller};
 
-/// The longest any wait in these tests may take before the test fails.
-const WAIT_LIMIT: Duration = Duration::from_secs(10);
-/// How long a turn waits when the test expects nothing to happen.
-const QUIET: Duration = Duration::from_millis(50);
-
-/// Serialises the tests of this binary (see the crate doc).
-fn serial() -> MutexGuard<'static, ()> {
-    static LOCK: Mutex<()> = Mutex::new(());
-    LOCK.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// A waker that counts its wake-ups.
-struct Counter(AtomicUsize);
-
-impl Wake for Counter {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, SeqCst);
-    }
-}
-
-fn counting_waker() -> (Waker, Arc<Counter>) {
-    let counter = Arc::new(Counter(AtomicUsize::new(0)));
-    (Waker::from(counter.clone()), counter)
-}
-
-fn woken(counter: &Counter) -> usize {
-    counter.0.load(SeqCst)
-}
-
-/// What a run of poll turns did, summed (`Turn` itself is non-exhaustive).
-#[derive(Debug, Default, Clone, Copy)]
-struct Turns {
-    turns: usize,
-    io_events: usize,
-    stale_events: usize,
-    woken: usize,
-    wake_signal: bool,
-}
-
-/// Runs poll turns until `done` holds for their sum; fails after
-/// [`WAIT_LIMIT`], naming `what` it waited for.
-fn poll_until<T>(
-    poller: &Poller<T>,
-    buf: &mut EventBuffer,
-    what: &str,
-    mut done: impl FnMut(&Turns) -> bool,
-) -> Turns {
-    let deadline = Instant::now() + WAIT_LIMIT;
-    let mut sum = Turns::default();
-    while !done(&sum) {
-        let left = deadline
-            .checked_duration_since(Instant::now())
-            .unwrap_or_else(|| panic!("no {what} after {WAIT_LIMIT:?}; turns: {sum:?}"));
-        let turn = poller.poll(buf, Some(left)).expect("poll");
-        sum.turns += 1;
-        sum.io_events += turn.io_events;
-        sum.stale_events += turn.stale_events;
-        sum.woken += turn.woken;
-        sum.wake_signal |= turn.wake_signal;
-    }
-    sum
-}
-
-/// One turn that waits at most [`QUIET`]: used where nothing should happen.
-fn quiet_turn<T>(poller: &Poller<T>, buf: &mut EventBuffer) -> Turns {
-    let turn = poller.poll(buf, Some(QUIET)).expect("poll");
-    Turns {
-        turns: 1,
-        io_events: turn.io_events,
-        stale_events: turn.stale_events,
-        woken: turn.woken,
-        wake_signal: turn.wake_signal,
-    }
-}
-
-/// Dispatches the `EPOLLOUT` edge every socket reports when it is
-/// registered, so later turns see only what the test does.
-fn settle_registration<T>(poller: &Poller<T>, buf: &mut EventBuffer) {
-    settle_registration_of(poller, buf, 1);
-}
-
-/// [`settle_registration`] for `fresh` new registrations at once.
-fn settle_registration_of<T>(poller: &Poller<T>, buf: &mut EventBuffer, fresh: usize) {
-    let turns = poll_until(poller, buf, "registration edges", |t| t.io_events >= fresh);
-    assert_eq!(turns.io_events, fresh, "one edge per fresh registration");
-    assert_eq!(turns.stale_events, 0);
-}
-
-fn is_would_block<T: std::fmt::Debug>(result: &io::Result<T>) -> bool {
-    matches!(result, Err(e) if e.kind() == io::ErrorKind::WouldBlock)
-}
-
-fn assert_closed_error(poll: Poll<io::Result<()>>) {
-    match poll {
-        Poll::Ready(Err(e)) => assert_eq!(e.kind(), io::ErrorKind::Other, "{e}"),
-        other => panic!("expected the closed-descriptor error, got {other:?}"),
-    }
-}
-
-/// The (registry index, generation) a descriptor's events carry, read from
-/// its `Debug` output (`PollDesc { token: Token { index, generation }, ..}`):
-/// the token is not public, and these tests need to show that a slot was
-/// really reused.
-fn token_of(desc: &PollDesc) -> (u32, u32) {
-    let text = format!("{desc:?}");
-    let field = |name: &str| -> u32 {
-        let key = format!("{name}: ");
-        let at = text
-            .find(&key)
-            .unwrap_or_else(|| panic!("no `{name}` in {text}"))
-            + key.len();
-        let digits: String = text[at..]
-            .chars()
-            .take_while(char::is_ascii_digit)
-            .collect();
-        digits
-            .parse()
-            .unwrap_or_else(|_| panic!("bad `{name}` in {text}"))
-    };
-    (field("index"), field("generation"))
-}
+use support::{
+    Registered, WAIT_LIMIT, assert_closed_error, assert_ready, counting_waker, is_would_block,
+    poll_until, quiet_turn, serial, settle_registration, settle_registration_of, token_of, woken,
+};
 
 /// A waker that runs a hook the first time it is cloned. `PollDesc` clones
 /// the waker it parks right after moving the slot to `WAIT` and before its
@@ -222,113 +110,121 @@ fn hook_waker(hook: impl FnOnce() + Send + 'static) -> (Waker, Arc<CloneHook>) {
     (waker, state)
 }
 
+/// Registers one end of a new socketpair on `poller` after `old` (whose fd
+/// was `old_raw`) was deregistered and its registry slot released, and
+/// asserts that it really takes `old`'s place: the kernel hands out the same
+/// fd number (lowest free first), and the registry the same slot with the
+/// next generation. Returns the new fd, its peer and its descriptor.
+#[track_caller]
+fn register_in_reused_slot(
+    poller: &Poller<()>,
+    old: &PollDesc,
+    old_raw: RawFd,
+) -> (OwnedFd, OwnedFd, Arc<PollDesc>) {
+    let (fd, peer) = socketpair(SockType::Stream).unwrap();
+    assert_eq!(fd.as_raw_fd(), old_raw, "fds are reused lowest-first");
+    let desc = poller.register(fd.as_fd()).unwrap();
+    let (index, generation) = token_of(old);
+    assert_eq!(
+        token_of(&desc),
+        (index, generation.wrapping_add(1)),
+        "the slot is reused with a new generation"
+    );
+    (fd, peer, desc)
+}
+
 // ---------------------------------------------------------------------------
 // a. Data, registration and dispatch in every order
 
 #[test]
 fn data_written_between_the_readers_eagain_and_its_registration_still_wakes_it() {
     let _serial = serial();
-    let poller: Poller<()> = Poller::new().unwrap();
-    let mut buf = EventBuffer::default();
-    let (reader, peer) = socketpair(SockType::Stream).unwrap();
-    let desc = poller.register(reader.as_fd()).unwrap();
+    let mut r = Registered::new();
 
     let mut bytes = [0u8; 16];
-    assert!(is_would_block(&read(reader.as_fd(), &mut bytes)));
+    assert!(is_would_block(&read(r.fd.as_fd(), &mut bytes)));
     // The data lands after the reader's EAGAIN, before it reaches the slot.
-    assert_eq!(write(peer.as_fd(), b"late").unwrap(), 4);
+    assert_eq!(write(r.peer.as_fd(), b"late").unwrap(), 4);
 
     let (waker, count) = counting_waker();
     let mut cx = Context::from_waker(&waker);
     // Nothing has been dispatched yet, so the slot cannot know about the
     // data: it parks the reader, and the dispatch must wake it.
     assert!(
-        desc.poll_ready(Direction::Read, &mut cx).is_pending(),
+        r.desc.poll_ready(Direction::Read, &mut cx).is_pending(),
         "no event had been dispatched yet"
     );
-    let turns = poll_until(&poller, &mut buf, "reader wake-up", |_| woken(&count) > 0);
+    let turns = r.poll_until("reader wake-up", |_| woken(&count) > 0);
     assert_eq!((turns.io_events, turns.woken), (1, 1));
-    let idle = quiet_turn(&poller, &mut buf);
+    let idle = r.quiet_turn();
     assert_eq!((idle.io_events, woken(&count)), (0, 1), "woken once");
-    assert_eq!(
-        desc.poll_ready(Direction::Read, &mut cx)
-            .map_err(|e| e.kind()),
-        Poll::Ready(Ok(())),
-        "the woken reader finds the readiness latched"
+    assert_ready(
+        r.desc.poll_ready(Direction::Read, &mut cx),
+        "the woken reader finds the readiness latched",
     );
-    assert_eq!(read(reader.as_fd(), &mut bytes).unwrap(), 4);
+    assert_eq!(read(r.fd.as_fd(), &mut bytes).unwrap(), 4);
     assert_eq!(&bytes[..4], b"late");
-    poller.deregister(reader.as_fd(), &desc).unwrap();
+    r.deregister();
 }
 
 #[test]
 fn readiness_dispatched_before_the_task_polls_is_latched_and_returned_at_once() {
     let _serial = serial();
-    let poller: Poller<()> = Poller::new().unwrap();
-    let mut buf = EventBuffer::default();
-    let (reader, peer) = socketpair(SockType::Stream).unwrap();
-    let desc = poller.register(reader.as_fd()).unwrap();
+    let mut r = Registered::new();
 
     let mut bytes = [0u8; 16];
-    assert!(is_would_block(&read(reader.as_fd(), &mut bytes)));
-    write(peer.as_fd(), b"early").unwrap();
-    let turns = poll_until(&poller, &mut buf, "read event", |t| t.io_events > 0);
+    assert!(is_would_block(&read(r.fd.as_fd(), &mut bytes)));
+    write(r.peer.as_fd(), b"early").unwrap();
+    let turns = r.poll_until("read event", |t| t.io_events > 0);
     assert_eq!(turns.woken, 0, "nobody was parked yet");
 
     let (waker, count) = counting_waker();
     let mut cx = Context::from_waker(&waker);
-    assert_eq!(
-        desc.poll_ready(Direction::Read, &mut cx)
-            .map_err(|e| e.kind()),
-        Poll::Ready(Ok(())),
-        "the dispatched readiness waited in the slot"
+    assert_ready(
+        r.desc.poll_ready(Direction::Read, &mut cx),
+        "the dispatched readiness waited in the slot",
     );
-    assert_eq!(read(reader.as_fd(), &mut bytes).unwrap(), 5);
-    assert!(is_would_block(&read(reader.as_fd(), &mut bytes)));
+    assert_eq!(read(r.fd.as_fd(), &mut bytes).unwrap(), 5);
+    assert!(is_would_block(&read(r.fd.as_fd(), &mut bytes)));
     assert!(
-        desc.poll_ready(Direction::Read, &mut cx).is_pending(),
+        r.desc.poll_ready(Direction::Read, &mut cx).is_pending(),
         "the readiness was consumed by the poll that returned it"
     );
     assert_eq!(woken(&count), 0);
-    poller.deregister(reader.as_fd(), &desc).unwrap();
+    r.deregister();
 }
 
 #[test]
 fn a_parked_reader_is_woken_exactly_once_by_the_turn_that_dispatches_its_data() {
     let _serial = serial();
-    let poller: Poller<()> = Poller::new().unwrap();
-    let mut buf = EventBuffer::default();
-    let (reader, peer) = socketpair(SockType::Stream).unwrap();
-    let desc = poller.register(reader.as_fd()).unwrap();
-    settle_registration(&poller, &mut buf);
+    let mut r = Registered::settled();
 
     let (waker, count) = counting_waker();
     let mut cx = Context::from_waker(&waker);
-    assert!(desc.poll_ready(Direction::Read, &mut cx).is_pending());
-    let idle = quiet_turn(&poller, &mut buf);
+    assert!(r.desc.poll_ready(Direction::Read, &mut cx).is_pending());
+    let idle = r.quiet_turn();
     assert_eq!(
         (idle.io_events, woken(&count)),
         (0, 0),
         "no data, no wake-up"
     );
 
-    write(peer.as_fd(), b"now").unwrap();
-    let turns = poll_until(&poller, &mut buf, "wake-up", |_| woken(&count) > 0);
+    write(r.peer.as_fd(), b"now").unwrap();
+    let turns = r.poll_until("wake-up", |_| woken(&count) > 0);
     assert_eq!(turns.io_events, 1);
     assert_eq!(turns.woken, 1);
-    let idle = quiet_turn(&poller, &mut buf);
+    let idle = r.quiet_turn();
     assert_eq!(idle.io_events, 0, "edge-triggered: one edge, one event");
     assert_eq!(woken(&count), 1, "woken exactly once");
 
-    assert_eq!(
-        desc.poll_ready(Direction::Read, &mut cx)
-            .map_err(|e| e.kind()),
-        Poll::Ready(Ok(()))
+    assert_ready(
+        r.desc.poll_ready(Direction::Read, &mut cx),
+        "the woken reader finds the readiness",
     );
     let mut bytes = [0u8; 8];
-    assert_eq!(read(reader.as_fd(), &mut bytes).unwrap(), 3);
-    assert_eq!(poller.stats().wakers_woken, 1);
-    poller.deregister(reader.as_fd(), &desc).unwrap();
+    assert_eq!(read(r.fd.as_fd(), &mut bytes).unwrap(), 3);
+    assert_eq!(r.poller.stats().wakers_woken, 1);
+    r.deregister();
 }
 
 #[test]
@@ -356,11 +252,9 @@ fn an_event_dispatched_while_the_reader_registers_makes_its_poll_return_ready() 
         })
     };
     let mut cx = Context::from_waker(&waker);
-    assert_eq!(
-        desc.poll_ready(Direction::Read, &mut cx)
-            .map_err(|e| e.kind()),
-        Poll::Ready(Ok(())),
-        "readiness that arrived during registration is returned, not slept through"
+    assert_ready(
+        desc.poll_ready(Direction::Read, &mut cx),
+        "readiness that arrived during registration is returned, not slept through",
     );
     assert_eq!(dispatched.load(SeqCst), 1, "the hook really dispatched");
     assert_eq!(hook.wakes.load(SeqCst), 0);
@@ -381,12 +275,8 @@ fn an_event_dispatched_while_the_reader_registers_makes_its_poll_return_ready() 
 #[test]
 fn a_stale_event_for_a_closed_and_reused_fd_is_ignored() {
     let _serial = serial();
-    let poller: Poller<()> = Poller::new().unwrap();
-    let mut buf = EventBuffer::default();
-    let (old_fd, old_peer) = socketpair(SockType::Stream).unwrap();
+    let (poller, mut buf, old_fd, old_peer, old) = Registered::settled().into_parts();
     let old_raw = old_fd.as_raw_fd();
-    let old = poller.register(old_fd.as_fd()).unwrap();
-    settle_registration(&poller, &mut buf);
     let (old_waker, old_count) = counting_waker();
     assert!(
         old.poll_ready(Direction::Read, &mut Context::from_waker(&old_waker))
@@ -409,15 +299,7 @@ fn a_stale_event_for_a_closed_and_reused_fd_is_ignored() {
     drop(old_peer);
 
     // A new socket gets the same fd number and the same registry slot.
-    let (new_fd, new_peer) = socketpair(SockType::Stream).unwrap();
-    assert_eq!(new_fd.as_raw_fd(), old_raw, "fds are reused lowest-first");
-    let new = poller.register(new_fd.as_fd()).unwrap();
-    let (old_index, old_generation) = token_of(&old);
-    assert_eq!(
-        token_of(&new),
-        (old_index, old_generation.wrapping_add(1)),
-        "the slot is reused with a new generation"
-    );
+    let (new_fd, new_peer, new) = register_in_reused_slot(&poller, &old, old_raw);
     assert_eq!(poller.registered(), 1);
 
     let (new_waker, new_count) = counting_waker();
@@ -474,13 +356,9 @@ fn a_stale_event_for_a_closed_and_reused_fd_is_ignored() {
 #[test]
 fn an_event_carrying_a_deregistered_generation_is_dropped_and_wakes_nobody() {
     let _serial = serial();
-    let poller: Poller<()> = Poller::new().unwrap();
-    let mut buf = EventBuffer::default();
-    let (old_fd, old_peer) = socketpair(SockType::Stream).unwrap();
+    let (poller, mut buf, old_fd, old_peer, old) = Registered::settled().into_parts();
     let old_raw = old_fd.as_raw_fd();
     let old_file: OwnedFd = old_fd.try_clone().unwrap();
-    let old = poller.register(old_fd.as_fd()).unwrap();
-    settle_registration(&poller, &mut buf);
 
     drop(old_fd);
     let err = poller.deregister(old_file.as_fd(), &old).unwrap_err();
@@ -490,11 +368,7 @@ fn an_event_carrying_a_deregistered_generation_is_dropped_and_wakes_nobody() {
     let turn = quiet_turn(&poller, &mut buf);
     assert_eq!((turn.io_events, turn.stale_events), (0, 0));
 
-    let (new_fd, new_peer) = socketpair(SockType::Stream).unwrap();
-    assert_eq!(new_fd.as_raw_fd(), old_raw, "fds are reused lowest-first");
-    let new = poller.register(new_fd.as_fd()).unwrap();
-    let (index, generation) = token_of(&old);
-    assert_eq!(token_of(&new), (index, generation.wrapping_add(1)));
+    let (new_fd, new_peer, new) = register_in_reused_slot(&poller, &old, old_raw);
     settle_registration(&poller, &mut buf);
     let (waker, count) = counting_waker();
     let mut cx = Context::from_waker(&waker);
@@ -700,10 +574,7 @@ fn ten_thousand_wake_ups_in_a_burst_cost_one_eventfd_write_and_every_task_arrive
 #[test]
 fn deregistration_wakes_parked_waiters_with_an_error_and_frees_the_slot() {
     let _serial = serial();
-    let poller: Poller<()> = Poller::new().unwrap();
-    let mut buf = EventBuffer::default();
-    let (fd, peer) = socketpair(SockType::Stream).unwrap();
-    let desc = poller.register(fd.as_fd()).unwrap();
+    let (poller, mut buf, fd, peer, desc) = Registered::new().into_parts();
     assert_eq!(poller.registered(), 1);
 
     // The registration edge is not dispatched: both slots are empty.
@@ -758,44 +629,38 @@ fn a_deregistration_during_registration_fails_the_wait_instead_of_parking_it() {
 #[test]
 fn registering_the_same_fd_twice_fails_without_leaking_a_registry_slot() {
     let _serial = serial();
-    let poller: Poller<()> = Poller::new().unwrap();
-    let mut buf = EventBuffer::default();
-    let (fd, peer) = socketpair(SockType::Stream).unwrap();
-    let desc = poller.register(fd.as_fd()).unwrap();
-    assert_eq!(poller.registered(), 1);
+    let mut r = Registered::new();
+    assert_eq!(r.poller.registered(), 1);
     for _ in 0..1_000 {
-        let err = poller.register(fd.as_fd()).unwrap_err();
+        let err = r.poller.register(r.fd.as_fd()).unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::AlreadyExists, "{err}");
-        assert_eq!(poller.registered(), 1);
+        assert_eq!(r.poller.registered(), 1);
     }
     // The first registration is untouched and still delivers.
     let (waker, count) = counting_waker();
     let mut cx = Context::from_waker(&waker);
-    assert!(desc.poll_ready(Direction::Read, &mut cx).is_pending());
-    write(peer.as_fd(), b"x").unwrap();
-    let turns = poll_until(&poller, &mut buf, "wake-up", |_| woken(&count) > 0);
+    assert!(r.desc.poll_ready(Direction::Read, &mut cx).is_pending());
+    write(r.peer.as_fd(), b"x").unwrap();
+    let turns = r.poll_until("wake-up", |_| woken(&count) > 0);
     assert_eq!((turns.io_events, turns.stale_events), (1, 0));
     // The failed registrations' slots came back: after the turn released
     // them, a new registration reuses one instead of growing the slab.
     let (other, _other_peer) = socketpair(SockType::Stream).unwrap();
-    let second = poller.register(other.as_fd()).unwrap();
-    assert_eq!(poller.registered(), 2);
+    let second = r.poller.register(other.as_fd()).unwrap();
+    assert_eq!(r.poller.registered(), 2);
     assert!(
         token_of(&second).0 <= 1_000,
         "a slot freed by a failed registration was reused: {second:?}"
     );
-    poller.deregister(other.as_fd(), &second).unwrap();
-    poller.deregister(fd.as_fd(), &desc).unwrap();
-    assert_eq!(poller.registered(), 0);
+    r.poller.deregister(other.as_fd(), &second).unwrap();
+    r.deregister();
+    assert_eq!(r.poller.registered(), 0);
 }
 
 #[test]
 fn deregistering_a_stale_descriptor_again_leaves_the_slots_new_owner_alone() {
     let _serial = serial();
-    let poller: Poller<()> = Poller::new().unwrap();
-    let mut buf = EventBuffer::default();
-    let (fd, _peer) = socketpair(SockType::Stream).unwrap();
-    let old = poller.register(fd.as_fd()).unwrap();
+    let (poller, mut buf, fd, _peer, old) = Registered::new().into_parts();
     poller.deregister(fd.as_fd(), &old).unwrap();
     quiet_turn(&poller, &mut buf); // releases the slot for reuse
 
@@ -828,13 +693,9 @@ fn deregistering_a_stale_descriptor_again_leaves_the_slots_new_owner_alone() {
 #[test]
 fn a_writer_parked_on_a_full_socket_is_woken_when_the_peer_reads() {
     let _serial = serial();
-    let poller: Poller<()> = Poller::new().unwrap();
-    let mut buf = EventBuffer::default();
-    let (fd, peer) = socketpair(SockType::Stream).unwrap();
-    let desc = poller.register(fd.as_fd()).unwrap();
-    // Dispatch the registration edge: the write slot now holds a readiness
-    // that will be stale once the buffer is full.
-    settle_registration(&poller, &mut buf);
+    // The registration edge is dispatched: the write slot now holds a
+    // readiness that will be stale once the buffer is full.
+    let (poller, mut buf, fd, peer, desc) = Registered::settled().into_parts();
 
     let chunk = [0xa5u8; 16 * 1024];
     let mut sent = 0;
@@ -889,11 +750,7 @@ fn a_writer_parked_on_a_full_socket_is_woken_when_the_peer_reads() {
 #[test]
 fn a_peer_that_closes_wakes_the_parked_reader_and_writer_and_reads_return_eof() {
     let _serial = serial();
-    let poller: Poller<()> = Poller::new().unwrap();
-    let mut buf = EventBuffer::default();
-    let (fd, peer) = socketpair(SockType::Stream).unwrap();
-    let desc = poller.register(fd.as_fd()).unwrap();
-    settle_registration(&poller, &mut buf);
+    let (poller, mut buf, fd, peer, desc) = Registered::settled().into_parts();
 
     let (reader, read_count) = counting_waker();
     let (writer, write_count) = counting_waker();
@@ -901,10 +758,9 @@ fn a_peer_that_closes_wakes_the_parked_reader_and_writer_and_reads_return_eof() 
     let mut write_cx = Context::from_waker(&writer);
     assert!(desc.poll_ready(Direction::Read, &mut read_cx).is_pending());
     // The registration edge left the write slot ready: consume it, then park.
-    assert_eq!(
-        desc.poll_ready(Direction::Write, &mut write_cx)
-            .map_err(|e| e.kind()),
-        Poll::Ready(Ok(()))
+    assert_ready(
+        desc.poll_ready(Direction::Write, &mut write_cx),
+        "the registration edge",
     );
     assert!(
         desc.poll_ready(Direction::Write, &mut write_cx)
@@ -918,10 +774,9 @@ fn a_peer_that_closes_wakes_the_parked_reader_and_writer_and_reads_return_eof() 
     assert_eq!(turns.io_events, 1, "one event: RDHUP | HUP for both slots");
     assert_eq!((woken(&read_count), woken(&write_count)), (1, 1));
 
-    assert_eq!(
-        desc.poll_ready(Direction::Read, &mut read_cx)
-            .map_err(|e| e.kind()),
-        Poll::Ready(Ok(()))
+    assert_ready(
+        desc.poll_ready(Direction::Read, &mut read_cx),
+        "the hang-up makes the reader ready",
     );
     let mut bytes = [0u8; 8];
     assert_eq!(read(fd.as_fd(), &mut bytes).unwrap(), 0, "EOF");
@@ -1018,49 +873,43 @@ fn a_waker_that_panics_is_counted_and_the_rest_of_its_turn_still_runs() {
 #[test]
 fn dropping_a_poller_wakes_its_parked_waiters_and_fails_later_waits() {
     let _serial = serial();
-    let poller: Poller<()> = Poller::new().unwrap();
-    let (fd, _peer) = socketpair(SockType::Stream).unwrap();
-    let desc = poller.register(fd.as_fd()).unwrap();
+    let r = Registered::new();
     let (waker, count) = counting_waker();
     let mut cx = Context::from_waker(&waker);
-    assert!(desc.poll_ready(Direction::Read, &mut cx).is_pending());
-    drop(poller);
+    assert!(r.desc.poll_ready(Direction::Read, &mut cx).is_pending());
+    // Drop the poller alone; the descriptor and both sockets stay.
+    drop(r.poller);
     assert_eq!(
         woken(&count),
         1,
         "the parked task is woken when its poller goes"
     );
-    assert_closed_error(desc.poll_ready(Direction::Read, &mut cx));
-    assert_closed_error(desc.poll_ready(Direction::Write, &mut cx));
+    assert_closed_error(r.desc.poll_ready(Direction::Read, &mut cx));
+    assert_closed_error(r.desc.poll_ready(Direction::Write, &mut cx));
 }
 
 #[test]
 fn deregistering_on_the_wrong_poller_leaves_both_pollers_registrations_alone() {
     let _serial = serial();
-    let a: Poller<()> = Poller::new().unwrap();
-    let b: Poller<()> = Poller::new().unwrap();
-    let (fd_a, _peer_a) = socketpair(SockType::Stream).unwrap();
-    let (fd_b, peer_b) = socketpair(SockType::Stream).unwrap();
-    let desc_a = a.register(fd_a.as_fd()).unwrap();
-    let desc_b = b.register(fd_b.as_fd()).unwrap();
+    let a = Registered::new();
+    let mut b = Registered::new();
     // Both are the first registration of their poller: same (index, generation).
-    assert_eq!(token_of(&desc_a), token_of(&desc_b));
-    let err = b.deregister(fd_a.as_fd(), &desc_a).unwrap_err();
+    assert_eq!(token_of(&a.desc), token_of(&b.desc));
+    let err = b.poller.deregister(a.fd.as_fd(), &a.desc).unwrap_err();
     assert_eq!(err.kind(), io::ErrorKind::NotFound);
-    assert!(!desc_a.is_closing(), "a's descriptor is untouched");
-    assert_eq!((a.registered(), b.registered()), (1, 1));
+    assert!(!a.desc.is_closing(), "a's descriptor is untouched");
+    assert_eq!((a.poller.registered(), b.poller.registered()), (1, 1));
 
-    let mut buf = EventBuffer::default();
-    settle_registration(&b, &mut buf);
+    b.settle_registration();
     let (waker, count) = counting_waker();
     assert!(
-        desc_b
+        b.desc
             .poll_ready(Direction::Read, &mut Context::from_waker(&waker))
             .is_pending()
     );
-    write(peer_b.as_fd(), b"x").unwrap();
-    let turns = poll_until(&b, &mut buf, "b's read event", |t| t.io_events > 0);
+    write(b.peer.as_fd(), b"x").unwrap();
+    let turns = b.poll_until("b's read event", |t| t.io_events > 0);
     assert_eq!((turns.stale_events, woken(&count)), (0, 1));
-    b.deregister(fd_b.as_fd(), &desc_b).unwrap();
-    a.deregister(fd_a.as_fd(), &desc_a).unwrap();
+    b.deregister();
+    a.deregister();
 }

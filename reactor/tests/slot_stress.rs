@@ -23,6 +23,8 @@
 //! the million rounds take seconds in a debug build. Every wait is bounded
 //! and names its round; the whole run is bounded too.
 
+mod support;
+
 use std::io;
 use std::os::fd::AsFd;
 use std::sync::Arc;
@@ -31,14 +33,13 @@ use std::task::{Context, Poll, Wake, Waker};
 use std::thread::{self, Thread};
 use std::time::{Duration, Instant};
 
+use netloop_reactor::Direction;
 use netloop_reactor::sys::io::{read, write};
-use netloop_reactor::sys::socket::{SockType, socketpair};
-use netloop_reactor::{Direction, EventBuffer, Poller};
+
+use support::{Registered, WAIT_LIMIT};
 
 /// Rounds of the handshake.
 const ROUNDS: u64 = 1_000_000;
-/// The longest any single wait may take before the test fails.
-const WAIT_LIMIT: Duration = Duration::from_secs(10);
 /// The longest the whole run may take before the test fails.
 const TOTAL_LIMIT: Duration = Duration::from_secs(300);
 
@@ -133,9 +134,8 @@ struct WaiterReport {
 
 #[test]
 fn one_thread_waits_another_unblocks_a_million_rounds_every_readiness_observed_exactly_once() {
-    let poller: Poller<()> = Poller::new().expect("poller");
-    let (reader, writer) = socketpair(SockType::Stream).expect("socketpair");
-    let desc = poller.register(reader.as_fd()).expect("register");
+    // The unblocker thread polls with the fixture's buffer.
+    let (poller, mut buf, reader, writer, desc) = Registered::new().into_parts();
     let failed = Failed(AtomicBool::new(false));
     let acked = AtomicU64::new(0);
     let waker_state = Arc::new(Unpark {
@@ -149,7 +149,6 @@ fn one_thread_waits_another_unblocks_a_million_rounds_every_readiness_observed_e
     let (unblocker, waiter) = thread::scope(|s| {
         let unblocker = s.spawn(|| {
             let _guard = RaiseOnPanic(&failed);
-            let mut buf = EventBuffer::default();
             let mut report = UnblockerReport::default();
             for round in 0..ROUNDS {
                 let byte = [round as u8];
