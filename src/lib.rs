@@ -2,13 +2,47 @@
 //!
 //! Every event loop is one OS thread that owns one epoll poller and one small
 //! executor. Futures wait for I/O in a per-descriptor [`reactor::PollDesc`]
-//! modelled on Go's netpoll `pollDesc`, and the public API will use tokio's
-//! names (`netloop::net`, `netloop::time`, `netloop::task`,
-//! `netloop::runtime`) so a tokio test suite can move over by changing a crate
-//! path.
+//! modelled on Go's netpoll `pollDesc`, and the public API uses tokio's names
+//! (`netloop::runtime`, `netloop::task`, `netloop::spawn`; `net` and `time`
+//! arrive with their issues), so a tokio test suite can move over by
+//! changing a crate path.
+//!
+//! ```
+//! let rt = netloop::runtime::Builder::new_multi_thread().worker_threads(4).build()?;
+//! rt.block_on(async {
+//!     // Each task runs on one of the 4 loops for its whole life.
+//!     let on = rt.handle().spawn_on(2, async { netloop::runtime::Handle::current().loops() });
+//!     assert_eq!(on.await.unwrap(), 4);
+//!     let job = netloop::spawn(async { 6 * 7 });
+//!     assert_eq!(job.await.unwrap(), 42);
+//! });
+//! # std::io::Result::Ok(())
+//! ```
 //!
 //! The facade owns no logic: it only arranges the workspace crates on their
-//! public paths. Today the reactor core is available as [`reactor`]; the
-//! runtime, networking and time modules arrive with their issues.
+//! public paths.
 
+pub use netloop_executor::task::spawn;
+#[cfg(feature = "macros")]
+pub use netloop_macros::{main, test};
 pub use netloop_reactor as reactor;
+
+/// The runtime: tokio's `Builder`, `Runtime` and `Handle`, plus netloop's
+/// load balancers and per-loop counters.
+pub mod runtime {
+    pub use netloop_executor::runtime::*;
+    pub use netloop_executor::{
+        Balancer, LeastConnections, Loads, LoopStats, RoundRobin, SourceAddrHash,
+    };
+}
+
+/// Tasks: tokio's `task` module.
+pub mod task {
+    pub use netloop_executor::task::*;
+}
+
+/// The README's code blocks, compiled and run as doctests so that they stay
+/// true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

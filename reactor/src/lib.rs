@@ -23,6 +23,7 @@
 
 #![doc(test(attr(deny(warnings))))]
 
+pub mod coop;
 mod loom;
 mod poll_desc;
 mod poller;

@@ -130,6 +130,11 @@ impl PollDesc {
     /// Optimistic I/O, written once for every caller: checks the descriptor
     /// (Go's `pd.prepare`), tries `op`, and only when it fails with
     /// `WouldBlock` waits in `dir`'s slot before trying again.
+    ///
+    /// Each call spends one unit of the running task's cooperative budget
+    /// ([`coop`](crate::coop)); with none left it returns `Pending` (the task
+    /// is woken to run again) before trying `op`, so an always-ready socket
+    /// cannot keep its loop to itself.
     pub fn poll_io<R>(
         &self,
         dir: Direction,
@@ -139,6 +144,7 @@ impl PollDesc {
         if let Err(e) = self.check(dir) {
             return Poll::Ready(Err(e));
         }
+        std::task::ready!(crate::coop::poll_proceed(cx));
         loop {
             match op() {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {

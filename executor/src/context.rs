@@ -1,0 +1,231 @@
+//! Thread-local state: the loop this thread is running (its local run queue
+//! and task list), and the runtime a non-loop thread has entered.
+//!
+//! Only the thread that installed a [`LocalLoop`] touches it, so it lives in
+//! a `RefCell` without atomics. The rule that keeps the `RefCell` sound to
+//! use from wakers and destructors: nobody runs or drops a task while holding
+//! the borrow — runnables are popped under the borrow and run after it is
+//! released.
+//!
+//! This file knows what a loop's local state is, not how the loop runs.
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::task::Waker;
+
+use async_task::Runnable;
+
+use crate::event_loop::LoopShared;
+use crate::runtime::Handle;
+
+/// The state of the loop running on this thread, touched by no other thread.
+#[derive(Debug)]
+pub(crate) struct LocalLoop {
+    pub(crate) shared: Arc<LoopShared>,
+    pub(crate) handle: Handle,
+    /// Tasks ready to run here: woken on this thread, or drained from the
+    /// remote queues.
+    pub(crate) queue: VecDeque<Runnable>,
+    /// Every task of this loop that has been polled and not yet dropped.
+    pub(crate) tasks: TaskList,
+}
+
+/// A slab of the wakers of a loop's live tasks: what shutdown wakes so that
+/// every task is scheduled, and so dropped, on its own loop.
+#[derive(Debug, Default)]
+pub(crate) struct TaskList {
+    entries: Vec<Option<Waker>>,
+    free: Vec<usize>,
+    len: usize,
+}
+
+impl TaskList {
+    fn insert(&mut self, waker: Waker) -> usize {
+        self.len += 1;
+        match self.free.pop() {
+            Some(key) => {
+                self.entries[key] = Some(waker);
+                key
+            }
+            None => {
+                self.entries.push(Some(waker));
+                self.entries.len() - 1
+            }
+        }
+    }
+
+    fn remove(&mut self, key: usize) {
+        if let Some(slot) = self.entries.get_mut(key)
+            && slot.take().is_some()
+        {
+            self.len -= 1;
+            self.free.push(key);
+        }
+    }
+
+    /// How many tasks are alive.
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Clones of every live task's waker.
+    pub(crate) fn wakers(&self) -> Vec<Waker> {
+        self.entries.iter().flatten().cloned().collect()
+    }
+}
+
+/// A task's place in its loop's [`TaskList`]; leaves it when dropped.
+#[derive(Debug)]
+pub(crate) struct ListEntry {
+    key: usize,
+    /// The loop whose list holds the entry (its `LoopShared` address).
+    home: *const LoopShared,
+}
+
+// SAFETY: `home` is only compared by address, never dereferenced.
+unsafe impl Send for ListEntry {}
+// SAFETY: as for `Send`: the pointer is an identity, not an access path.
+unsafe impl Sync for ListEntry {}
+
+impl Drop for ListEntry {
+    fn drop(&mut self) {
+        // Off the home loop (the loop is gone, or the task is dropped by a
+        // foreign thread after shutdown), there is no list left to update.
+        let _ = LOOP.try_with(|cell| {
+            if let Ok(mut current) = cell.try_borrow_mut()
+                && let Some(lp) = current.as_mut()
+                && std::ptr::eq(Arc::as_ptr(&lp.shared), self.home)
+            {
+                lp.tasks.remove(self.key);
+                lp.shared.set_tasks_alive(lp.tasks.len());
+            }
+        });
+    }
+}
+
+thread_local! {
+    /// The loop this thread runs, while it runs it.
+    static LOOP: RefCell<Option<LocalLoop>> = const { RefCell::new(None) };
+    /// The runtime a non-loop thread has entered (`Runtime::enter`,
+    /// `block_on` of a multi-thread runtime).
+    static ENTERED: RefCell<Option<Handle>> = const { RefCell::new(None) };
+    /// Whether this thread is inside a `block_on`.
+    static BLOCKING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Installs `local` as this thread's loop. Panics if one is installed.
+pub(crate) fn install(local: LocalLoop) {
+    LOOP.with(|cell| {
+        let mut current = cell.borrow_mut();
+        assert!(
+            current.is_none(),
+            "a netloop event loop is already running on this thread"
+        );
+        *current = Some(local);
+    });
+}
+
+/// Removes and returns this thread's loop.
+pub(crate) fn uninstall() -> Option<LocalLoop> {
+    LOOP.with(|cell| cell.borrow_mut().take())
+}
+
+/// Runs `f` on this thread's loop state, if it runs one.
+pub(crate) fn with_loop<R>(f: impl FnOnce(Option<&mut LocalLoop>) -> R) -> R {
+    LOOP.with(|cell| f(cell.borrow_mut().as_mut()))
+}
+
+/// Whether this thread runs the loop whose shared state is at `home`.
+pub(crate) fn is_on_loop(home: *const LoopShared) -> bool {
+    LOOP.with(|cell| {
+        cell.borrow()
+            .as_ref()
+            .is_some_and(|lp| std::ptr::eq(Arc::as_ptr(&lp.shared), home))
+    })
+}
+
+/// Pushes `runnable` on this thread's local queue if this thread runs the
+/// loop at `home`; hands it back otherwise.
+pub(crate) fn push_local(home: *const LoopShared, runnable: Runnable) -> Option<Runnable> {
+    LOOP.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut current) => match current.as_mut() {
+            Some(lp) if std::ptr::eq(Arc::as_ptr(&lp.shared), home) => {
+                lp.queue.push_back(runnable);
+                None
+            }
+            _ => Some(runnable),
+        },
+        Err(_) => Some(runnable),
+    })
+}
+
+/// Pops the next runnable of this thread's loop (the borrow ends before the
+/// caller runs it).
+pub(crate) fn pop_local() -> Option<Runnable> {
+    LOOP.with(|cell| cell.borrow_mut().as_mut()?.queue.pop_front())
+}
+
+/// Whether this thread's local queue is empty.
+pub(crate) fn local_is_empty() -> bool {
+    LOOP.with(|cell| cell.borrow().as_ref().is_none_or(|lp| lp.queue.is_empty()))
+}
+
+/// Enters the running task in its loop's task list (at its first poll).
+/// `None` off a loop: a blocking-pool job, which shutdown finds through the
+/// pool instead.
+pub(crate) fn task_list_insert(waker: &Waker) -> Option<ListEntry> {
+    LOOP.with(|cell| {
+        let mut current = cell.borrow_mut();
+        let lp = current.as_mut()?;
+        let key = lp.tasks.insert(waker.clone());
+        lp.shared.set_tasks_alive(lp.tasks.len());
+        Some(ListEntry {
+            key,
+            home: Arc::as_ptr(&lp.shared),
+        })
+    })
+}
+
+/// The handle of the runtime this thread is in: its loop's, or the one it
+/// entered.
+pub(crate) fn current_handle() -> Option<Handle> {
+    let from_loop = LOOP.with(|cell| cell.borrow().as_ref().map(|lp| lp.handle.clone()));
+    from_loop.or_else(|| ENTERED.with(|cell| cell.borrow().clone()))
+}
+
+/// Makes `handle` this thread's entered runtime; returns the previous one.
+pub(crate) fn enter(handle: Option<Handle>) -> Option<Handle> {
+    ENTERED.with(|cell| std::mem::replace(&mut *cell.borrow_mut(), handle))
+}
+
+/// Marks this thread as blocking in `block_on` until the guard drops.
+///
+/// # Panics
+///
+/// Panics with a message naming the misuse when the thread already blocks
+/// in `block_on` or runs an event loop: blocking there would stall every
+/// task of that loop (tokio panics likewise).
+pub(crate) fn enter_blocking() -> BlockingGuard {
+    let on_loop = LOOP.with(|cell| cell.borrow().is_some());
+    if on_loop || BLOCKING.with(Cell::get) {
+        panic!(
+            "Cannot start a runtime from within a runtime: `block_on` was called on a thread \
+             that is already driving netloop tasks. Blocking here would stall every task of \
+             this event loop; `.await` the future instead, or move the blocking call to \
+             `spawn_blocking` or a thread of its own."
+        );
+    }
+    BLOCKING.with(|b| b.set(true));
+    BlockingGuard(())
+}
+
+/// Clears the blocking mark when dropped.
+#[derive(Debug)]
+pub(crate) struct BlockingGuard(());
+
+impl Drop for BlockingGuard {
+    fn drop(&mut self) {
+        BLOCKING.with(|b| b.set(false));
+    }
+}

@@ -1,0 +1,238 @@
+//! An event loop: one thread, one `Poller`, one local run queue — and the
+//! scheduling round that drives them, after Go's `schedule()` /
+//! `findrunnable()`.
+//!
+//! A round runs a bounded batch of local tasks (looking at the remote
+//! queues every [`REMOTE_EVERY`] tasks, as Go looks at its global run queue
+//! every 61 ticks, so remote work is never starved), then drains the remote
+//! queues, then polls the network: with a zero timeout while work is queued,
+//! blocking in `epoll_wait` only when the loop is idle.
+//!
+//! [`LoopShared`] is the part other threads reach (the poller with its
+//! remote queues, the counters, the shutdown flag); the local queue and task
+//! list live in the thread's [`LocalLoop`](crate::context::LocalLoop). This
+//! file knows how a loop turns and shuts down, not how tasks are spawned.
+
+use std::fmt;
+use std::io;
+use std::sync::Arc;
+use std::sync::atomic::{
+    AtomicBool, AtomicU64, AtomicUsize, Ordering::Acquire, Ordering::Relaxed, Ordering::Release,
+};
+use std::time::Duration;
+
+use async_task::Runnable;
+use netloop_reactor::{EventBuffer, Poller, coop};
+
+use crate::context;
+
+/// Local tasks one round runs at most before it looks at the network.
+pub(crate) const LOCAL_BATCH: u64 = 128;
+/// Every how many tasks the remote queues are drained mid-batch (Go: 61).
+pub(crate) const REMOTE_EVERY: u64 = 61;
+/// Rounds of waking and dropping that shutdown tries before it gives up on
+/// tasks that keep spawning more while being dropped.
+const SHUTDOWN_ROUNDS: usize = 64;
+
+/// The part of a loop other threads reach.
+pub(crate) struct LoopShared {
+    pub(crate) index: usize,
+    pub(crate) poller: Poller<Runnable>,
+    shutdown: AtomicBool,
+    tasks_alive: AtomicUsize,
+    tasks_polled: AtomicU64,
+    remote_schedules: AtomicU64,
+    budget_yields: AtomicU64,
+}
+
+/// Counters of one event loop, readable from any thread.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct LoopStats {
+    /// The loop's index in its runtime.
+    pub index: usize,
+    /// Tasks of this loop that have been polled and not yet finished.
+    pub tasks_alive: usize,
+    /// Task polls run by this loop.
+    pub tasks_polled: u64,
+    /// Tasks scheduled onto this loop from other threads.
+    pub remote_schedules: u64,
+    /// Network polls (`epoll_wait` calls).
+    pub turns: u64,
+    /// I/O events dispatched.
+    pub io_events: u64,
+    /// Cross-thread wake-up requests (remote schedules and explicit wakes).
+    pub wake_requests: u64,
+    /// eventfd writes those requests cost.
+    pub eventfd_writes: u64,
+    /// Times a task spent its cooperative budget and was made to yield.
+    pub budget_yields: u64,
+}
+
+impl LoopShared {
+    pub(crate) fn new(index: usize) -> io::Result<Arc<LoopShared>> {
+        Ok(Arc::new(LoopShared {
+            index,
+            poller: Poller::new()?,
+            shutdown: AtomicBool::new(false),
+            tasks_alive: AtomicUsize::new(0),
+            tasks_polled: AtomicU64::new(0),
+            remote_schedules: AtomicU64::new(0),
+            budget_yields: AtomicU64::new(0),
+        }))
+    }
+
+    /// Schedules `runnable` here from another thread: remote queue plus the
+    /// wake signal.
+    pub(crate) fn schedule_remote(&self, runnable: Runnable) {
+        self.remote_schedules.fetch_add(1, Relaxed);
+        self.poller.trigger(runnable);
+    }
+
+    /// Asks the loop to stop after its current round.
+    pub(crate) fn shut_down(&self) {
+        self.shutdown.store(true, Release);
+        self.poller.wake();
+    }
+
+    pub(crate) fn is_shut_down(&self) -> bool {
+        self.shutdown.load(Acquire)
+    }
+
+    pub(crate) fn set_tasks_alive(&self, n: usize) {
+        self.tasks_alive.store(n, Relaxed);
+    }
+
+    pub(crate) fn tasks_alive(&self) -> usize {
+        self.tasks_alive.load(Relaxed)
+    }
+
+    pub(crate) fn stats(&self) -> LoopStats {
+        let poller = self.poller.stats();
+        LoopStats {
+            index: self.index,
+            tasks_alive: self.tasks_alive.load(Relaxed),
+            tasks_polled: self.tasks_polled.load(Relaxed),
+            remote_schedules: self.remote_schedules.load(Relaxed),
+            turns: poller.turns,
+            io_events: poller.io_events,
+            wake_requests: poller.wake_requests,
+            eventfd_writes: poller.eventfd_writes,
+            budget_yields: self.budget_yields.load(Relaxed),
+        }
+    }
+}
+
+impl fmt::Debug for LoopShared {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LoopShared")
+            .field("index", &self.index)
+            .field("shutdown", &self.is_shut_down())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The driver of one loop, owned by the thread that runs it.
+#[derive(Debug)]
+pub(crate) struct EventLoop {
+    shared: Arc<LoopShared>,
+    events: EventBuffer,
+    tick: u64,
+}
+
+impl EventLoop {
+    pub(crate) fn new(shared: Arc<LoopShared>) -> EventLoop {
+        EventLoop {
+            shared,
+            events: EventBuffer::default(),
+            tick: 0,
+        }
+    }
+
+    pub(crate) fn shared(&self) -> &Arc<LoopShared> {
+        &self.shared
+    }
+
+    /// Runs rounds until the loop is shut down. The loop's `LocalLoop`
+    /// must be installed on this thread.
+    pub(crate) fn run(&mut self) {
+        while !self.shared.is_shut_down() {
+            self.round(&|| true);
+        }
+    }
+
+    /// One scheduling round (Go's `schedule()` / `findrunnable()`).
+    /// `may_block` is asked right before the network poll whether the loop
+    /// may sleep (a `block_on` says no once its own future was woken).
+    pub(crate) fn round(&mut self, may_block: &dyn Fn() -> bool) {
+        let yields_before = coop::exhausted();
+        let mut ran = 0;
+        while ran < LOCAL_BATCH {
+            if self.tick.is_multiple_of(REMOTE_EVERY) {
+                self.drain_remote();
+            }
+            let Some(runnable) = context::pop_local() else {
+                break;
+            };
+            self.tick += 1;
+            ran += 1;
+            // Each poll gets a fresh cooperative budget (tokio's coop).
+            coop::budget(|| runnable.run());
+        }
+        if ran > 0 {
+            self.shared.tasks_polled.fetch_add(ran, Relaxed);
+            let yields = coop::exhausted() - yields_before;
+            if yields > 0 {
+                self.shared.budget_yields.fetch_add(yields, Relaxed);
+            }
+        }
+        self.drain_remote();
+        let idle = context::local_is_empty() && may_block();
+        let timeout = if idle { None } else { Some(Duration::ZERO) };
+        if let Err(e) = self.shared.poller.poll(&mut self.events, timeout) {
+            // epoll_wait fails only on a broken epoll fd (EBADF, EINVAL) or
+            // a bad buffer (EFAULT): nothing a retry would mend.
+            panic!(
+                "netloop event loop {}: epoll_wait failed: {e}",
+                self.shared.index
+            );
+        }
+    }
+
+    /// Moves what the remote queues hold (up to the poller's batch) onto
+    /// the local queue; returns whether more is left.
+    fn drain_remote(&mut self) -> bool {
+        let drained = self.shared.poller.drain_tasks(|runnable| {
+            context::with_loop(|lp| {
+                lp.expect("the loop's local state is installed")
+                    .queue
+                    .push_back(runnable)
+            });
+        });
+        drained.more
+    }
+
+    /// Cancels every task of this loop on this thread: wakes each live task
+    /// so that it is scheduled here, then drops every runnable queued here
+    /// (locally or remotely), which drops the tasks' futures; repeats while
+    /// dropping futures spawns or wakes more. The loop's `LocalLoop` must be
+    /// installed.
+    pub(crate) fn cancel_all_tasks(&mut self) {
+        for _ in 0..SHUTDOWN_ROUNDS {
+            let wakers =
+                context::with_loop(|lp| lp.map(|lp| lp.tasks.wakers()).unwrap_or_default());
+            wakers.iter().for_each(std::task::Waker::wake_by_ref);
+            drop(wakers);
+            let more_remote = self.drain_remote();
+            let mut dropped = 0;
+            while let Some(runnable) = context::pop_local() {
+                drop(runnable);
+                dropped += 1;
+            }
+            let alive = context::with_loop(|lp| lp.map_or(0, |lp| lp.tasks.len()));
+            if dropped == 0 && alive == 0 && !more_remote {
+                return;
+            }
+        }
+    }
+}
