@@ -23,6 +23,7 @@
 //! public paths.
 
 pub use netloop_executor::task::spawn;
+pub use netloop_executor::task_local;
 #[cfg(feature = "macros")]
 pub use netloop_macros::{main, test};
 pub use netloop_reactor as reactor;

@@ -25,6 +25,7 @@ use async_task::Runnable;
 use netloop_reactor::{EventBuffer, Poller, coop};
 
 use crate::context;
+use crate::runtime::Callback;
 
 /// Local tasks one round runs at most before it looks at the network.
 pub(crate) const LOCAL_BATCH: u64 = 128;
@@ -133,19 +134,30 @@ impl fmt::Debug for LoopShared {
 }
 
 /// The driver of one loop, owned by the thread that runs it.
-#[derive(Debug)]
 pub(crate) struct EventLoop {
     shared: Arc<LoopShared>,
     events: EventBuffer,
     tick: u64,
+    /// `Builder::on_thread_park`: run before the loop sleeps.
+    on_park: Option<Callback>,
+}
+
+impl fmt::Debug for EventLoop {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventLoop")
+            .field("shared", &self.shared)
+            .field("tick", &self.tick)
+            .finish_non_exhaustive()
+    }
 }
 
 impl EventLoop {
-    pub(crate) fn new(shared: Arc<LoopShared>) -> EventLoop {
+    pub(crate) fn new(shared: Arc<LoopShared>, on_park: Option<Callback>) -> EventLoop {
         EventLoop {
             shared,
             events: EventBuffer::default(),
             tick: 0,
+            on_park,
         }
     }
 
@@ -187,7 +199,12 @@ impl EventLoop {
             }
         }
         self.drain_remote();
-        let idle = context::local_is_empty() && may_block();
+        let mut idle = context::local_is_empty() && may_block();
+        if idle && let Some(on_park) = &self.on_park {
+            on_park();
+            // The callback may have spawned or woken something.
+            idle = context::local_is_empty() && may_block();
+        }
         let timeout = if idle { None } else { Some(Duration::ZERO) };
         if let Err(e) = self.shared.poller.poll(&mut self.events, timeout) {
             // epoll_wait fails only on a broken epoll fd (EBADF, EINVAL) or

@@ -33,7 +33,6 @@ mod balancer;
 mod blocking;
 mod context;
 mod event_loop;
-mod park;
 pub mod runtime;
 mod schedule;
 pub mod task;

@@ -19,7 +19,7 @@ use crate::event_loop::LoopShared;
 use crate::task::{Header, JoinHandle, TaskFuture};
 
 /// Sends `runnable` to its home loop.
-fn schedule(home: &Weak<LoopShared>, runnable: Runnable) {
+pub(crate) fn schedule(home: &Weak<LoopShared>, runnable: Runnable) {
     let Some(runnable) = context::push_local(home.as_ptr(), runnable) else {
         return;
     };

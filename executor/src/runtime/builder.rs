@@ -41,8 +41,10 @@ pub struct Builder {
     pub(crate) start_paused: bool,
     pub(crate) on_thread_start: Option<Callback>,
     pub(crate) on_thread_stop: Option<Callback>,
+    pub(crate) on_thread_park: Option<Callback>,
     pub(crate) max_blocking_threads: usize,
     pub(crate) keep_alive: Duration,
+    pub(crate) pin_threads: bool,
 }
 
 impl Builder {
@@ -56,8 +58,10 @@ impl Builder {
             start_paused: false,
             on_thread_start: None,
             on_thread_stop: None,
+            on_thread_park: None,
             max_blocking_threads: crate::blocking::DEFAULT_MAX_THREADS,
             keep_alive: crate::blocking::KEEP_ALIVE,
+            pin_threads: false,
         }
     }
 
@@ -152,6 +156,24 @@ impl Builder {
     /// dropped.
     pub fn on_thread_stop(&mut self, f: impl Fn() + Send + Sync + 'static) -> &mut Builder {
         self.on_thread_stop = Some(Arc::new(f));
+        self
+    }
+
+    /// Runs `f` on a loop's thread each time the loop is about to sleep in
+    /// `epoll_wait` because it has nothing to run (tokio's
+    /// `on_thread_park`).
+    pub fn on_thread_park(&mut self, f: impl Fn() + Send + Sync + 'static) -> &mut Builder {
+        self.on_thread_park = Some(Arc::new(f));
+        self
+    }
+
+    /// Pins loop thread `i` to the `i`-th CPU this process may run on
+    /// (modulo their number), via `sched_setaffinity`: thread-per-core, so
+    /// that a loop's caches stay warm. Off by default. A multi-thread runtime
+    /// only: a current-thread runtime runs on the caller's thread, which it
+    /// does not move.
+    pub fn pin_threads(&mut self, pin: bool) -> &mut Builder {
+        self.pin_threads = pin;
         self
     }
 

@@ -9,11 +9,11 @@ use std::future::Future;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
+use super::core::{Core, GUEST_INDEX};
 use crate::balancer::{Balancer, Loads};
 use crate::blocking::BlockingPool;
 use crate::context;
 use crate::event_loop::{LoopShared, LoopStats};
-use crate::park;
 use crate::schedule;
 use crate::task::JoinHandle;
 
@@ -108,10 +108,11 @@ impl Handle {
         self.inner.blocking.spawn(f)
     }
 
-    /// Runs `future` to completion on this thread, with this runtime
-    /// entered. Tasks it spawns run on the runtime's loops; on a
-    /// current-thread runtime they run only while that runtime's own
-    /// `Runtime::block_on` drives its loop (as in tokio).
+    /// Runs `future` to completion on this thread, which drives a guest
+    /// loop of the runtime meanwhile (so `spawn_local` works; leftover local
+    /// tasks are cancelled on return). `spawn`ed tasks go to the runtime's
+    /// loops; on a current-thread runtime they run only while that runtime's
+    /// own `Runtime::block_on` drives its loop (as in tokio).
     ///
     /// # Panics
     ///
@@ -120,8 +121,7 @@ impl Handle {
     #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         let _blocking = context::enter_blocking();
-        let _entered = self.enter();
-        park::block_on(future)
+        Core::block_on_guest(self, future)
     }
 
     /// Enters the runtime on this thread until the guard drops, so that
@@ -142,8 +142,10 @@ impl Handle {
     /// of this runtime's loops.
     pub fn current_loop(&self) -> Option<usize> {
         context::with_loop(|lp| {
-            lp.filter(|lp| Arc::ptr_eq(&lp.handle.inner, &self.inner))
-                .map(|lp| lp.shared.index)
+            lp.filter(|lp| {
+                Arc::ptr_eq(&lp.handle.inner, &self.inner) && lp.shared.index != GUEST_INDEX
+            })
+            .map(|lp| lp.shared.index)
         })
     }
 

@@ -8,10 +8,12 @@
 //! and the balancer decides which loop that is.
 
 mod builder;
+mod core;
 mod handle;
 #[allow(clippy::module_inception)]
 mod runtime;
 
 pub use builder::Builder;
+pub(crate) use builder::Callback;
 pub use handle::{EnterGuard, Handle, TryCurrentError};
 pub use runtime::Runtime;

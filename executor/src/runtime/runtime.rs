@@ -4,25 +4,19 @@
 //!
 //! This file knows how loops start and stop, not how they turn.
 
-use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future;
 use std::io;
-use std::pin::pin;
-use std::sync::atomic::{AtomicBool, Ordering::AcqRel, Ordering::Acquire, Ordering::Release};
-use std::sync::{Arc, Mutex, Weak};
-use std::task::{Context, Poll, Wake, Waker};
+use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use netloop_reactor::coop;
-
 use super::builder::{Builder, Callback, Flavor};
+use super::core::{Core, new_local};
 use super::handle::{EnterGuard, Handle, RuntimeShared};
 use crate::blocking::BlockingPool;
-use crate::context::{self, LocalLoop, TaskList};
+use crate::context;
 use crate::event_loop::{EventLoop, LoopShared};
-use crate::park;
 use crate::task::JoinHandle;
 
 /// A netloop runtime: event loops, each one thread with one epoll poller and
@@ -37,12 +31,6 @@ pub struct Runtime {
     threads: Vec<thread::JoinHandle<()>>,
     /// The loop of a current-thread runtime, between `block_on` calls.
     core: Option<Mutex<Core>>,
-}
-
-/// A current-thread runtime's loop while no `block_on` drives it.
-struct Core {
-    event_loop: EventLoop,
-    local: Option<LocalLoop>,
 }
 
 impl Runtime {
@@ -70,22 +58,31 @@ impl Runtime {
         match builder.flavor {
             Flavor::CurrentThread => {
                 let shared = loops[0].clone();
-                runtime.core = Some(Mutex::new(Core {
-                    event_loop: EventLoop::new(shared.clone()),
-                    local: Some(new_local(shared, handle)),
-                }));
+                runtime.core = Some(Mutex::new(Core::new(
+                    shared,
+                    handle,
+                    builder.on_thread_park.clone(),
+                )));
             }
             Flavor::MultiThread => {
+                let cpus = if builder.pin_threads {
+                    netloop_reactor::sys::thread::current_thread_cpus()?
+                } else {
+                    Vec::new()
+                };
                 for shared in loops {
+                    let cpu = (!cpus.is_empty()).then(|| cpus[shared.index % cpus.len()]);
+                    let hooks = Hooks {
+                        start: builder.on_thread_start.clone(),
+                        stop: builder.on_thread_stop.clone(),
+                        park: builder.on_thread_park.clone(),
+                        cpu,
+                    };
                     let name = format!("{}-{}", builder.thread_name, shared.index);
-                    let (start, stop) = (
-                        builder.on_thread_start.clone(),
-                        builder.on_thread_stop.clone(),
-                    );
                     let handle = handle.clone();
                     let thread = thread::Builder::new()
                         .name(name)
-                        .spawn(move || run_loop_thread(shared, handle, start, stop))?;
+                        .spawn(move || run_loop_thread(shared, handle, hooks))?;
                     // On error, `runtime` drops here and shuts down the
                     // threads already started.
                     runtime.threads.push(thread);
@@ -96,9 +93,12 @@ impl Runtime {
     }
 
     /// Runs `future` to completion on this thread. On a current-thread
-    /// runtime this thread drives the loop meanwhile (and a second thread's
-    /// `block_on` waits for the first to finish); on a multi-thread runtime
-    /// the loops run on their own threads and this one just waits.
+    /// runtime this thread drives the runtime's loop meanwhile (and a second
+    /// thread's `block_on` waits for the first to finish). On a multi-thread
+    /// runtime the loops run on their own threads, and this thread drives a
+    /// guest loop of its own for as long as it blocks, so that `spawn_local`
+    /// works here too; tasks left on the guest loop when `future` completes
+    /// are cancelled.
     ///
     /// # Panics
     ///
@@ -108,10 +108,7 @@ impl Runtime {
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         let _blocking = context::enter_blocking();
         match &self.core {
-            None => {
-                let _entered = self.handle.enter();
-                park::block_on(future)
-            }
+            None => Core::block_on_guest(&self.handle, future),
             Some(core) => {
                 let mut core = core.lock().unwrap_or_else(|e| e.into_inner());
                 core.block_on(future)
@@ -165,11 +162,8 @@ impl Runtime {
         for shared in &self.handle.inner.loops {
             shared.shut_down();
         }
-        if let Some(core) = self.core.take() {
-            core.into_inner()
-                .unwrap_or_else(|e| e.into_inner())
-                .shut_down();
-        }
+        // Dropping the core cancels its tasks on this thread.
+        drop(self.core.take());
         let deadline = timeout.map(|t| Instant::now() + t);
         self.handle.inner.blocking.shut_down(deadline);
         for thread in self.threads.drain(..) {
@@ -205,109 +199,37 @@ impl fmt::Debug for Runtime {
     }
 }
 
-fn new_local(shared: Arc<LoopShared>, handle: Handle) -> LocalLoop {
-    LocalLoop {
-        shared,
-        handle,
-        queue: VecDeque::new(),
-        tasks: TaskList::default(),
-    }
+/// What a loop thread runs besides its loop.
+struct Hooks {
+    start: Option<Callback>,
+    stop: Option<Callback>,
+    park: Option<Callback>,
+    /// The CPU to pin the thread to, with `Builder::pin_threads`.
+    cpu: Option<usize>,
 }
 
 /// The body of a multi-thread runtime's loop thread.
-fn run_loop_thread(
-    shared: Arc<LoopShared>,
-    handle: Handle,
-    on_start: Option<Callback>,
-    on_stop: Option<Callback>,
-) {
-    if let Some(f) = &on_start {
+fn run_loop_thread(shared: Arc<LoopShared>, handle: Handle, hooks: Hooks) {
+    if let Some(cpu) = hooks.cpu
+        && let Err(e) = netloop_reactor::sys::thread::pin_current_thread(cpu)
+    {
+        // Placement is an optimisation: a loop that cannot be pinned (CPU
+        // taken offline, a cgroup forbids it) still runs, unpinned.
+        debug_assert!(
+            false,
+            "pinning loop {} to CPU {cpu} failed: {e}",
+            shared.index
+        );
+    }
+    if let Some(f) = &hooks.start {
         f();
     }
     context::install(new_local(shared.clone(), handle));
-    let mut event_loop = EventLoop::new(shared);
+    let mut event_loop = EventLoop::new(shared, hooks.park);
     event_loop.run();
     event_loop.cancel_all_tasks();
     drop(context::uninstall());
-    if let Some(f) = &on_stop {
+    if let Some(f) = &hooks.stop {
         f();
-    }
-}
-
-impl Core {
-    /// Drives the loop on this thread until `future` completes.
-    fn block_on<F: Future>(&mut self, future: F) -> F::Output {
-        let Core { event_loop, local } = self;
-        context::install(
-            local
-                .take()
-                .expect("the current-thread loop is parked in its core"),
-        );
-        // Put the loop state back even if the future or a task panics.
-        let _restore = Restore(local);
-
-        let main = Arc::new(MainWaker {
-            woken: AtomicBool::new(true),
-            home: Arc::downgrade(event_loop.shared()),
-        });
-        let waker = Waker::from(main.clone());
-        let mut cx = Context::from_waker(&waker);
-        let mut future = pin!(future);
-        loop {
-            if main.woken.swap(false, AcqRel)
-                && let Poll::Ready(output) = coop::budget(|| future.as_mut().poll(&mut cx))
-            {
-                return output;
-            }
-            event_loop.round(&|| !main.woken.load(Acquire));
-        }
-    }
-
-    /// Cancels every task of the loop, on this thread.
-    fn shut_down(mut self) {
-        let Some(local) = self.local.take() else {
-            return;
-        };
-        if context::with_loop(|lp| lp.is_some()) {
-            // Dropped inside another loop: this thread cannot host a second
-            // one. Dropping the state drops the queued tasks here.
-            drop(local);
-            return;
-        }
-        context::install(local);
-        self.event_loop.cancel_all_tasks();
-        drop(context::uninstall());
-    }
-}
-
-/// Moves the installed loop state back into its core when dropped.
-struct Restore<'a>(&'a mut Option<LocalLoop>);
-
-impl Drop for Restore<'_> {
-    fn drop(&mut self) {
-        *self.0 = context::uninstall();
-    }
-}
-
-/// The waker of a current-thread `block_on`'s own future.
-struct MainWaker {
-    woken: AtomicBool,
-    home: Weak<LoopShared>,
-}
-
-impl Wake for MainWaker {
-    fn wake(self: Arc<Self>) {
-        self.wake_by_ref();
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        self.woken.store(true, Release);
-        // On the loop's own thread the loop sees the flag before it sleeps;
-        // from anywhere else it may be asleep in epoll_wait.
-        if !context::is_on_loop(self.home.as_ptr())
-            && let Some(shared) = self.home.upgrade()
-        {
-            shared.poller.wake();
-        }
     }
 }

@@ -7,19 +7,25 @@
 //! [`spawn_local`] keeps a `!Send` future on the current loop, and
 //! [`Handle::spawn_on`](crate::runtime::Handle::spawn_on) names the loop.
 
+mod block_in_place;
 mod core;
 mod id;
 mod join_error;
 mod join_handle;
 mod join_set;
+mod local_set;
+mod task_local;
 mod unconstrained;
 mod yield_now;
 
 pub(crate) use self::core::{Header, TaskFuture};
+pub use block_in_place::block_in_place;
 pub use id::Id;
 pub use join_error::JoinError;
 pub use join_handle::{AbortHandle, JoinHandle};
 pub use join_set::JoinSet;
+pub use local_set::LocalSet;
+pub use task_local::{AccessError, LocalKey, TaskLocalFuture};
 pub use unconstrained::{Unconstrained, consume_budget, unconstrained};
 pub use yield_now::yield_now;
 

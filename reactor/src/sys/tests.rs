@@ -897,3 +897,18 @@ fn event_bits_readiness_mapping() {
         assert_eq!(bits.is_read_closed(), read_closed, "{bits:?}");
     }
 }
+
+#[test]
+fn a_thread_pinned_to_one_of_its_cpus_runs_only_there() {
+    std::thread::spawn(|| {
+        let cpus = super::thread::current_thread_cpus().unwrap();
+        assert!(!cpus.is_empty());
+        let last = *cpus.last().unwrap();
+        super::thread::pin_current_thread(last).unwrap();
+        assert_eq!(super::thread::current_thread_cpus().unwrap(), [last]);
+        let err = super::thread::pin_current_thread(usize::MAX).unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+    })
+    .join()
+    .unwrap();
+}

@@ -1,0 +1,45 @@
+//! Thread placement: `sched_setaffinity` for pinning a loop thread to a CPU,
+//! and `sched_getaffinity` to read where a thread may run.
+//!
+//! Owns: the `cpu_set_t` layout. Must not know: loops, runtimes.
+
+use std::io;
+
+use super::cvt;
+
+/// Restricts the calling thread to CPU `cpu`.
+///
+/// Fails with `InvalidInput` when `cpu` is beyond what a `cpu_set_t` can
+/// name, and with the kernel's error (`EINVAL`) when the CPU is not online
+/// or not allowed to this process.
+pub fn pin_current_thread(cpu: usize) -> io::Result<()> {
+    // SAFETY: an all-zero `cpu_set_t` is a valid empty set (it is a plain
+    // bit array).
+    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+    if cpu >= libc::CPU_SETSIZE as usize {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("CPU {cpu} is beyond CPU_SETSIZE ({})", libc::CPU_SETSIZE),
+        ));
+    }
+    // SAFETY: `cpu < CPU_SETSIZE` (checked above), so the bit is inside
+    // `set`.
+    unsafe { libc::CPU_SET(cpu, &mut set) };
+    // SAFETY: `set` is a valid, initialised `cpu_set_t` of the size passed;
+    // pid 0 names the calling thread; the kernel only reads the set.
+    cvt(unsafe { libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) })?;
+    Ok(())
+}
+
+/// The CPUs the calling thread may run on, in increasing order.
+pub fn current_thread_cpus() -> io::Result<Vec<usize>> {
+    // SAFETY: as above, an all-zero `cpu_set_t` is a valid empty set.
+    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+    // SAFETY: `set` is a valid `cpu_set_t` of the size passed, which the
+    // kernel fills; pid 0 names the calling thread.
+    cvt(unsafe { libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) })?;
+    Ok((0..libc::CPU_SETSIZE as usize)
+        // SAFETY: every `cpu` here is below `CPU_SETSIZE`, inside `set`.
+        .filter(|&cpu| unsafe { libc::CPU_ISSET(cpu, &set) })
+        .collect())
+}
