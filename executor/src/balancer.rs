@@ -41,9 +41,11 @@ impl<'a> Loads<'a> {
         self.loops.is_empty()
     }
 
-    /// Live tasks on loop `index` (polled at least once, not finished).
+    /// Tasks given to loop `index` and not finished yet: running, waiting,
+    /// or queued and not yet polled (so a burst of spawns is counted as it
+    /// happens).
     pub fn tasks(&self, index: usize) -> usize {
-        self.loops[index].tasks_alive()
+        self.loops[index].tasks_assigned()
     }
 }
 

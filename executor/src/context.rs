@@ -99,6 +99,7 @@ impl Drop for ListEntry {
             {
                 lp.tasks.remove(self.key);
                 lp.shared.set_tasks_alive(lp.tasks.len());
+                lp.shared.task_finished();
             }
         });
     }
@@ -129,6 +130,22 @@ pub(crate) fn install(local: LocalLoop) {
 /// Removes and returns this thread's loop.
 pub(crate) fn uninstall() -> Option<LocalLoop> {
     LOOP.with(|cell| cell.borrow_mut().take())
+}
+
+/// Runs `f` with `local` installed as this thread's loop in place of
+/// whatever loop was installed, which is put back afterwards (even if `f`
+/// panics). Used to shut a loop down on a thread that runs another one.
+pub(crate) fn with_installed<R>(local: LocalLoop, f: impl FnOnce() -> R) -> R {
+    struct PutBack(Option<LocalLoop>);
+    impl Drop for PutBack {
+        fn drop(&mut self) {
+            let ours = LOOP.with(|cell| std::mem::replace(&mut *cell.borrow_mut(), self.0.take()));
+            drop(ours);
+        }
+    }
+    let outer = LOOP.with(|cell| cell.borrow_mut().replace(local));
+    let _put_back = PutBack(outer);
+    f()
 }
 
 /// Runs `f` on this thread's loop state, if it runs one.

@@ -32,8 +32,9 @@ pub(crate) const LOCAL_BATCH: u64 = 128;
 /// Every how many tasks the remote queues are drained mid-batch (Go: 61).
 pub(crate) const REMOTE_EVERY: u64 = 61;
 /// Rounds of waking and dropping that shutdown tries before it gives up on
-/// tasks that keep spawning more while being dropped.
-const SHUTDOWN_ROUNDS: usize = 64;
+/// tasks that keep waking more while being dropped (each round drops every
+/// runnable queued, so a round that finds nothing ends it long before).
+const SHUTDOWN_ROUNDS: usize = 1024;
 
 /// The part of a loop other threads reach.
 pub(crate) struct LoopShared {
@@ -41,6 +42,10 @@ pub(crate) struct LoopShared {
     pub(crate) poller: Poller<Runnable>,
     shutdown: AtomicBool,
     tasks_alive: AtomicUsize,
+    /// Tasks ever spawned onto this loop (any thread adds).
+    tasks_spawned: AtomicU64,
+    /// Tasks of this loop whose future is gone (its thread adds).
+    tasks_finished: AtomicU64,
     tasks_polled: AtomicU64,
     remote_schedules: AtomicU64,
     budget_yields: AtomicU64,
@@ -77,6 +82,8 @@ impl LoopShared {
             poller: Poller::new()?,
             shutdown: AtomicBool::new(false),
             tasks_alive: AtomicUsize::new(0),
+            tasks_spawned: AtomicU64::new(0),
+            tasks_finished: AtomicU64::new(0),
             tasks_polled: AtomicU64::new(0),
             remote_schedules: AtomicU64::new(0),
             budget_yields: AtomicU64::new(0),
@@ -104,8 +111,22 @@ impl LoopShared {
         self.tasks_alive.store(n, Relaxed);
     }
 
-    pub(crate) fn tasks_alive(&self) -> usize {
-        self.tasks_alive.load(Relaxed)
+    /// Counts a task spawned onto this loop.
+    pub(crate) fn task_spawned(&self) {
+        self.tasks_spawned.fetch_add(1, Relaxed);
+    }
+
+    /// Counts a task of this loop whose future is gone.
+    pub(crate) fn task_finished(&self) {
+        self.tasks_finished.fetch_add(1, Relaxed);
+    }
+
+    /// Tasks given to this loop and not finished: running, waiting, or
+    /// queued and not yet polled. What a balancer weighs.
+    pub(crate) fn tasks_assigned(&self) -> usize {
+        let finished = self.tasks_finished.load(Relaxed);
+        let spawned = self.tasks_spawned.load(Relaxed);
+        spawned.saturating_sub(finished) as usize
     }
 
     pub(crate) fn stats(&self) -> LoopStats {
@@ -240,14 +261,15 @@ impl EventLoop {
                 context::with_loop(|lp| lp.map(|lp| lp.tasks.wakers()).unwrap_or_default());
             wakers.iter().for_each(std::task::Waker::wake_by_ref);
             drop(wakers);
-            let more_remote = self.drain_remote();
+            // Everything queued remotely, not just one batch of it.
+            while self.drain_remote() {}
             let mut dropped = 0;
             while let Some(runnable) = context::pop_local() {
                 drop(runnable);
                 dropped += 1;
             }
             let alive = context::with_loop(|lp| lp.map_or(0, |lp| lp.tasks.len()));
-            if dropped == 0 && alive == 0 && !more_remote {
+            if dropped == 0 && alive == 0 {
                 return;
             }
         }

@@ -41,6 +41,7 @@ where
     let (runnable, task) = async_task::spawn(TaskFuture::new(future, header.clone()), move |r| {
         schedule(&weak, r)
     });
+    home.task_spawned();
     if home.is_shut_down() {
         // As tokio: a task spawned on a runtime that is shutting down is
         // cancelled at once (its future is dropped here, unpolled).
@@ -72,6 +73,7 @@ where
         async_task::spawn_local(TaskFuture::new(future, header.clone()), move |r| {
             schedule(&weak, r)
         });
+    home.task_spawned();
     runnable.schedule();
     JoinHandle::new(task.fallible(), header)
 }

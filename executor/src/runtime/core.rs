@@ -84,15 +84,11 @@ impl Drop for Core {
         let Some(local) = self.local.take() else {
             return;
         };
-        if context::with_loop(|lp| lp.is_some()) {
-            // Dropped inside another loop: this thread cannot host a second
-            // one. Dropping the state drops the queued tasks here.
-            drop(local);
-            return;
-        }
-        context::install(local);
-        self.event_loop.cancel_all_tasks();
-        drop(context::uninstall());
+        // On a thread that runs another loop (dropped inside a task or
+        // another `block_on`), that loop steps aside while this one shuts
+        // down, and comes back after.
+        let event_loop = &mut self.event_loop;
+        context::with_installed(local, || event_loop.cancel_all_tasks());
     }
 }
 

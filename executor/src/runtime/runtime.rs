@@ -221,6 +221,10 @@ fn run_loop_thread(shared: Arc<LoopShared>, handle: Handle, hooks: Hooks) {
             shared.index
         );
     }
+    // The hooks run with the runtime entered, as tokio's do, so that
+    // `Handle::current()` works in them.
+    let entered = handle.clone();
+    let _entered = entered.enter();
     if let Some(f) = &hooks.start {
         f();
     }

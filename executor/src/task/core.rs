@@ -71,6 +71,9 @@ struct Owner(Arc<Header>);
 impl Drop for Owner {
     fn drop(&mut self) {
         self.0.finished.store(true, Release);
+        // The task's own waker, kept for `abort`, would otherwise keep the
+        // task's allocation alive for as long as a handle holds the header.
+        drop(self.0.waker.take());
     }
 }
 
