@@ -33,6 +33,7 @@ mod balancer;
 mod blocking;
 mod context;
 mod event_loop;
+mod loom;
 pub mod runtime;
 mod schedule;
 pub mod task;

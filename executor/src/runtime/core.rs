@@ -10,7 +10,6 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future;
 use std::pin::pin;
-use std::sync::atomic::{AtomicBool, Ordering::AcqRel, Ordering::Acquire, Ordering::Release};
 use std::sync::{Arc, Weak};
 use std::task::{Context, Poll, Wake, Waker};
 
@@ -18,6 +17,7 @@ use netloop_reactor::coop;
 
 use super::builder::Callback;
 use super::handle::Handle;
+use super::main_flag::MainFlag;
 use crate::context::{self, LocalLoop, TaskList};
 use crate::event_loop::{EventLoop, LoopShared};
 
@@ -61,19 +61,19 @@ impl Core {
         let _restore = Restore(local);
 
         let main = Arc::new(MainWaker {
-            woken: AtomicBool::new(true),
+            flag: MainFlag::new(),
             home: Arc::downgrade(event_loop.shared()),
         });
         let waker = Waker::from(main.clone());
         let mut cx = Context::from_waker(&waker);
         let mut future = pin!(future);
         loop {
-            if main.woken.swap(false, AcqRel)
+            if main.flag.take()
                 && let Poll::Ready(output) = coop::budget(|| future.as_mut().poll(&mut cx))
             {
                 return output;
             }
-            event_loop.round(&|| !main.woken.load(Acquire));
+            event_loop.round(&|| !main.flag.is_raised());
         }
     }
 }
@@ -122,7 +122,7 @@ impl Drop for Restore<'_> {
 
 /// The waker of a `block_on`'s own future.
 struct MainWaker {
-    woken: AtomicBool,
+    flag: MainFlag,
     home: Weak<LoopShared>,
 }
 
@@ -132,13 +132,14 @@ impl Wake for MainWaker {
     }
 
     fn wake_by_ref(self: &Arc<Self>) {
-        self.woken.store(true, Release);
         // On the loop's own thread the loop sees the flag before it sleeps;
         // from anywhere else it may be asleep in epoll_wait.
-        if !context::is_on_loop(self.home.as_ptr())
-            && let Some(shared) = self.home.upgrade()
-        {
-            shared.poller.wake();
-        }
+        self.flag.raise_then(|| {
+            if !context::is_on_loop(self.home.as_ptr())
+                && let Some(shared) = self.home.upgrade()
+            {
+                shared.poller.wake();
+            }
+        });
     }
 }

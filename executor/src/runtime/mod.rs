@@ -10,6 +10,7 @@
 mod builder;
 mod core;
 mod handle;
+mod main_flag;
 #[allow(clippy::module_inception)]
 mod runtime;
 
