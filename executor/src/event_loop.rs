@@ -199,6 +199,12 @@ impl EventLoop {
     /// may sleep (a `block_on` says no once its own future was woken).
     pub(crate) fn round(&mut self, may_block: &dyn Fn() -> bool) {
         let yields_before = coop::exhausted();
+        // Woken from another thread, the loop's work is in the remote
+        // queues: take it now rather than after an empty local batch (which
+        // would cost an extra `epoll_wait(0)` per cross-loop wake-up).
+        if context::local_is_empty() {
+            self.drain_remote();
+        }
         let mut ran = 0;
         while ran < LOCAL_BATCH {
             if self.tick.is_multiple_of(REMOTE_EVERY) {

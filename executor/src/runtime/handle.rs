@@ -64,12 +64,17 @@ impl Handle {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let index = self.home_loop().unwrap_or_else(|| {
-            self.inner
-                .balancer
-                .pick(&Loads::new(&self.inner.loops), None)
-                .min(self.inner.loops.len() - 1)
-        });
+        let loops = &self.inner.loops;
+        let index = if loops.len() == 1 {
+            0
+        } else {
+            self.home_loop().unwrap_or_else(|| {
+                self.inner
+                    .balancer
+                    .pick(&Loads::new(loops), None)
+                    .min(loops.len() - 1)
+            })
+        };
         schedule::spawn_on(&self.inner.loops[index], future)
     }
 
