@@ -75,6 +75,17 @@ pub struct LoopStats {
     pub budget_yields: u64,
 }
 
+impl LoopStats {
+    /// I/O events dispatched per network poll, on average.
+    pub fn events_per_turn(&self) -> f64 {
+        if self.turns == 0 {
+            0.0
+        } else {
+            self.io_events as f64 / self.turns as f64
+        }
+    }
+}
+
 impl LoopShared {
     pub(crate) fn new(index: usize) -> io::Result<Arc<LoopShared>> {
         Ok(Arc::new(LoopShared {

@@ -29,7 +29,9 @@ pub(crate) struct RuntimeShared {
 /// loops' counters. Cheap to clone; usable from any thread.
 ///
 /// A handle outliving its runtime keeps only inert state: tasks spawned
-/// through it after shutdown are cancelled at once.
+/// through it after shutdown are cancelled at once. That state includes the
+/// loops' pollers, whose epoll and eventfd fds close when the last handle
+/// (or task holding one) is dropped, not when the runtime is.
 #[derive(Clone)]
 pub struct Handle {
     pub(crate) inner: Arc<RuntimeShared>,
