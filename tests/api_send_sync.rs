@@ -38,6 +38,30 @@ fn reactor_types_are_send_sync_and_unpin() {
 }
 
 #[test]
+fn runtime_and_task_types_are_send_sync_and_unpin() {
+    use netloop::runtime::{
+        Builder, Handle, LeastConnections, LoopStats, RoundRobin, Runtime, SourceAddrHash,
+        TryCurrentError,
+    };
+    use netloop::task::{AbortHandle, Id, JoinError, JoinHandle, JoinSet};
+    assert_send_sync_unpin!(
+        Runtime,
+        Handle,
+        Builder,
+        TryCurrentError,
+        LoopStats,
+        RoundRobin,
+        LeastConnections,
+        SourceAddrHash,
+        JoinHandle<u32>,
+        JoinError,
+        AbortHandle,
+        Id,
+        JoinSet<u32>,
+    );
+}
+
+#[test]
 fn a_poller_is_usable_from_another_thread() {
     let poller: std::sync::Arc<Poller<u32>> = std::sync::Arc::new(Poller::new().unwrap());
     let remote = poller.clone();
