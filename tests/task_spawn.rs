@@ -164,3 +164,31 @@ fn a_hundred_thousand_tasks_join_with_correct_outputs_on_all_four_loops() {
         assert!(polled >= TASKS, "{polled} polls for {TASKS} tasks");
     });
 }
+
+#[test]
+fn task_id_names_the_running_task_and_only_inside_a_task() {
+    let rt = netloop::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        assert_eq!(
+            netloop::task::try_id(),
+            None,
+            "block_on's own future is no task"
+        );
+        let handle = netloop::spawn(async { netloop::task::id() });
+        let expected = handle.id();
+        assert_eq!(handle.await.unwrap(), expected);
+        let nested = netloop::spawn(async {
+            let outer = netloop::task::id();
+            let inner = netloop::spawn(async { netloop::task::id() }).await.unwrap();
+            (outer, inner, netloop::task::id())
+        })
+        .await
+        .unwrap();
+        assert_ne!(nested.0, nested.1);
+        assert_eq!(nested.0, nested.2, "the outer id is back after awaiting");
+    });
+    assert_eq!(netloop::task::try_id(), None);
+}

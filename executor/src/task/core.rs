@@ -124,7 +124,10 @@ impl<F: Future> Future for TaskFuture<F> {
         // SAFETY: see above: `this.future` stays where it is for as long as
         // the wrapper lives, so this `Pin` never outlives a valid place.
         let future = unsafe { Pin::new_unchecked(&mut this.future) };
-        match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
+        let id = this.header.0.id;
+        match catch_unwind(AssertUnwindSafe(|| {
+            super::id::with_current(id, || future.poll(cx))
+        })) {
             Ok(Poll::Pending) => Poll::Pending,
             Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
             Err(payload) => Poll::Ready(Err(JoinError::panic(this.header.0.id, payload))),

@@ -20,7 +20,7 @@ mod yield_now;
 
 pub(crate) use self::core::{Header, TaskFuture};
 pub use block_in_place::block_in_place;
-pub use id::Id;
+pub use id::{Id, id, try_id};
 pub use join_error::JoinError;
 pub use join_handle::{AbortHandle, JoinHandle};
 pub use join_set::JoinSet;
