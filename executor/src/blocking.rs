@@ -12,12 +12,13 @@
 
 use std::collections::VecDeque;
 use std::fmt;
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, Weak};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use async_task::Runnable;
 
+use crate::runtime::{Handle, RuntimeShared};
 use crate::task::{Header, JoinHandle, TaskFuture};
 
 /// How long an idle pool thread waits for work before it exits.
@@ -32,6 +33,9 @@ pub(crate) struct BlockingPool {
     max_threads: usize,
     keep_alive: Duration,
     thread_name: String,
+    /// The runtime jobs run in (entered around each job, so that
+    /// `Handle::current()` and `spawn` work inside `spawn_blocking`).
+    runtime: OnceLock<Weak<RuntimeShared>>,
 }
 
 #[derive(Default)]
@@ -55,7 +59,13 @@ impl BlockingPool {
             max_threads: max_threads.max(1),
             keep_alive,
             thread_name,
+            runtime: OnceLock::new(),
         })
+    }
+
+    /// Names the runtime the pool's jobs run in.
+    pub(crate) fn set_runtime(&self, runtime: Weak<RuntimeShared>) {
+        let _ = self.runtime.set(runtime);
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -70,7 +80,8 @@ impl BlockingPool {
     {
         let header = Header::new();
         let pool = Arc::downgrade(self);
-        let future = TaskFuture::new(async move { f() }, header.clone());
+        // Never on a loop, so never counted on one.
+        let future = TaskFuture::uncounted(async move { f() }, header.clone());
         let (runnable, task) = async_task::spawn(future, move |runnable| {
             // Only the first schedule happens: the future never waits. A
             // pool that is gone drops the runnable, cancelling the job.
@@ -118,7 +129,15 @@ impl BlockingPool {
         loop {
             if let Some(runnable) = state.queue.pop_front() {
                 drop(state);
+                let handle = self
+                    .runtime
+                    .get()
+                    .and_then(Weak::upgrade)
+                    .map(|inner| Handle { inner });
+                let entered = handle.as_ref().map(Handle::enter);
                 runnable.run();
+                drop(entered);
+                drop(handle);
                 state = self.lock();
                 continue;
             }

@@ -29,6 +29,10 @@ pub(crate) struct LocalLoop {
     pub(crate) queue: VecDeque<Runnable>,
     /// Every task of this loop that has been polled and not yet dropped.
     pub(crate) tasks: TaskList,
+    /// The thread that spawned `!Send` tasks here, if any did: only it may
+    /// poll or drop them (a current-thread runtime can move between
+    /// threads; its local tasks cannot).
+    pub(crate) local_owner: Option<std::thread::ThreadId>,
 }
 
 /// A slab of the wakers of a loop's live tasks: what shutdown wakes so that
@@ -148,33 +152,72 @@ pub(crate) fn with_installed<R>(local: LocalLoop, f: impl FnOnce() -> R) -> R {
     f()
 }
 
-/// Runs `f` on this thread's loop state, if it runs one.
+/// Runs `f` on this thread's loop state, if it runs one (and not once the
+/// thread's locals are being destroyed).
 pub(crate) fn with_loop<R>(f: impl FnOnce(Option<&mut LocalLoop>) -> R) -> R {
-    LOOP.with(|cell| f(cell.borrow_mut().as_mut()))
+    let mut f = Some(f);
+    let ran = LOOP.try_with(|cell| (f.take().expect("called once"))(cell.borrow_mut().as_mut()));
+    match ran {
+        Ok(r) => r,
+        Err(_) => (f.take().expect("not called yet"))(None),
+    }
+}
+
+/// Runs `f` with this thread's loop stepped aside (its runtime still
+/// entered): `block_in_place`, so that `f` may block on the runtime like any
+/// thread that runs no loop. Wakes of the loop's tasks meanwhile go through
+/// its remote queue; the loop is put back afterwards, even if `f` panics.
+pub(crate) fn suspend_loop<R>(f: impl FnOnce() -> R) -> R {
+    struct PutBack(Option<LocalLoop>, Option<Handle>);
+    impl Drop for PutBack {
+        fn drop(&mut self) {
+            if let Some(local) = self.0.take() {
+                let _ = LOOP.try_with(|cell| *cell.borrow_mut() = Some(local));
+            }
+            enter(self.1.take());
+        }
+    }
+    let local = LOOP
+        .try_with(|cell| cell.try_borrow_mut().ok().and_then(|mut c| c.take()))
+        .ok()
+        .flatten();
+    let previous = match &local {
+        Some(lp) => enter(Some(lp.handle.clone())),
+        None => enter(current_handle()),
+    };
+    let _put_back = PutBack(local, previous);
+    f()
 }
 
 /// Whether this thread runs the loop whose shared state is at `home`.
 pub(crate) fn is_on_loop(home: *const LoopShared) -> bool {
-    LOOP.with(|cell| {
-        cell.borrow()
-            .as_ref()
-            .is_some_and(|lp| std::ptr::eq(Arc::as_ptr(&lp.shared), home))
+    LOOP.try_with(|cell| {
+        cell.try_borrow().is_ok_and(|current| {
+            current
+                .as_ref()
+                .is_some_and(|lp| std::ptr::eq(Arc::as_ptr(&lp.shared), home))
+        })
     })
+    .unwrap_or(false)
 }
 
 /// Pushes `runnable` on this thread's local queue if this thread runs the
 /// loop at `home`; hands it back otherwise.
+///
+/// A wake during thread-local destruction (a user's thread-local holding a
+/// waker) finds no loop and goes the remote way.
 pub(crate) fn push_local(home: *const LoopShared, runnable: Runnable) -> Option<Runnable> {
-    LOOP.with(|cell| match cell.try_borrow_mut() {
-        Ok(mut current) => match current.as_mut() {
-            Some(lp) if std::ptr::eq(Arc::as_ptr(&lp.shared), home) => {
-                lp.queue.push_back(runnable);
-                None
-            }
-            _ => Some(runnable),
-        },
-        Err(_) => Some(runnable),
-    })
+    let mut runnable = Some(runnable);
+    let _ = LOOP.try_with(|cell| {
+        if let Ok(mut current) = cell.try_borrow_mut()
+            && let Some(lp) = current.as_mut()
+            && std::ptr::eq(Arc::as_ptr(&lp.shared), home)
+        {
+            lp.queue
+                .push_back(runnable.take().expect("runnable not pushed yet"));
+        }
+    });
+    runnable
 }
 
 /// Pops the next runnable of this thread's loop (the borrow ends before the
@@ -191,10 +234,14 @@ pub(crate) fn local_is_empty() -> bool {
 /// Enters the running task in its loop's task list (at its first poll).
 /// `None` off a loop: a blocking-pool job, which shutdown finds through the
 /// pool instead.
-pub(crate) fn task_list_insert(waker: &Waker) -> Option<ListEntry> {
+/// `count_spawn`: the task was not counted on its loop when spawned.
+pub(crate) fn task_list_insert(waker: &Waker, count_spawn: bool) -> Option<ListEntry> {
     LOOP.with(|cell| {
         let mut current = cell.borrow_mut();
         let lp = current.as_mut()?;
+        if count_spawn {
+            lp.shared.task_spawned();
+        }
         let key = lp.tasks.insert(waker.clone());
         lp.shared.set_tasks_alive(lp.tasks.len());
         Some(ListEntry {
@@ -207,13 +254,28 @@ pub(crate) fn task_list_insert(waker: &Waker) -> Option<ListEntry> {
 /// The handle of the runtime this thread is in: its loop's, or the one it
 /// entered.
 pub(crate) fn current_handle() -> Option<Handle> {
-    let from_loop = LOOP.with(|cell| cell.borrow().as_ref().map(|lp| lp.handle.clone()));
-    from_loop.or_else(|| ENTERED.with(|cell| cell.borrow().clone()))
+    let from_loop = LOOP
+        .try_with(|cell| {
+            cell.try_borrow()
+                .ok()
+                .and_then(|current| current.as_ref().map(|lp| lp.handle.clone()))
+        })
+        .ok()
+        .flatten();
+    from_loop.or_else(|| {
+        ENTERED
+            .try_with(|cell| cell.try_borrow().ok().and_then(|h| h.clone()))
+            .ok()
+            .flatten()
+    })
 }
 
 /// Makes `handle` this thread's entered runtime; returns the previous one.
 pub(crate) fn enter(handle: Option<Handle>) -> Option<Handle> {
-    ENTERED.with(|cell| std::mem::replace(&mut *cell.borrow_mut(), handle))
+    ENTERED
+        .try_with(|cell| std::mem::replace(&mut *cell.borrow_mut(), handle))
+        .ok()
+        .flatten()
 }
 
 /// Marks this thread as blocking in `block_on` until the guard drops.
@@ -224,8 +286,8 @@ pub(crate) fn enter(handle: Option<Handle>) -> Option<Handle> {
 /// in `block_on` or runs an event loop: blocking there would stall every
 /// task of that loop (tokio panics likewise).
 pub(crate) fn enter_blocking() -> BlockingGuard {
-    let on_loop = LOOP.with(|cell| cell.borrow().is_some());
-    if on_loop || BLOCKING.with(Cell::get) {
+    let on_loop = with_loop(|lp| lp.is_some());
+    if on_loop || BLOCKING.try_with(Cell::get).unwrap_or(false) {
         panic!(
             "Cannot start a runtime from within a runtime: `block_on` was called on a thread \
              that is already driving netloop tasks. Blocking here would stall every task of \
@@ -233,7 +295,7 @@ pub(crate) fn enter_blocking() -> BlockingGuard {
              `spawn_blocking` or a thread of its own."
         );
     }
-    BLOCKING.with(|b| b.set(true));
+    let _ = BLOCKING.try_with(|b| b.set(true));
     BlockingGuard(())
 }
 
@@ -243,6 +305,6 @@ pub(crate) struct BlockingGuard(());
 
 impl Drop for BlockingGuard {
     fn drop(&mut self) {
-        BLOCKING.with(|b| b.set(false));
+        let _ = BLOCKING.try_with(|b| b.set(false));
     }
 }

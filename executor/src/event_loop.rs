@@ -18,6 +18,7 @@ use std::io;
 use std::sync::Arc;
 use std::sync::atomic::{
     AtomicBool, AtomicU64, AtomicUsize, Ordering::Acquire, Ordering::Relaxed, Ordering::Release,
+    Ordering::SeqCst, fence,
 };
 use std::time::Duration;
 
@@ -41,6 +42,9 @@ pub(crate) struct LoopShared {
     pub(crate) index: usize,
     pub(crate) poller: Poller<Runnable>,
     shutdown: AtomicBool,
+    /// Set once shutdown has dropped every task of the loop: from then on a
+    /// remote push drops what it finds queued (see `schedule_remote`).
+    closed: AtomicBool,
     tasks_alive: AtomicUsize,
     /// Tasks ever spawned onto this loop (any thread adds).
     tasks_spawned: AtomicU64,
@@ -92,6 +96,7 @@ impl LoopShared {
             index,
             poller: Poller::new()?,
             shutdown: AtomicBool::new(false),
+            closed: AtomicBool::new(false),
             tasks_alive: AtomicUsize::new(0),
             tasks_spawned: AtomicU64::new(0),
             tasks_finished: AtomicU64::new(0),
@@ -106,6 +111,21 @@ impl LoopShared {
     pub(crate) fn schedule_remote(&self, runnable: Runnable) {
         self.remote_schedules.fetch_add(1, Relaxed);
         self.poller.trigger(runnable);
+        // A push can race with the loop's last drain at shutdown. The
+        // fences order "push, then look at `closed`" against the loop's
+        // "set `closed`, then drain": either the loop's drain sees this
+        // push, or this thread sees `closed` and drops what is queued
+        // itself. Only runnables of tasks whose futures shutdown already
+        // dropped, or of `Send` tasks spawned in the race, can be there.
+        fence(SeqCst);
+        if self.closed.load(Relaxed) {
+            self.drop_queued();
+        }
+    }
+
+    /// Drops every runnable in the remote queues (cancelling their tasks).
+    fn drop_queued(&self) {
+        while self.poller.drain_tasks(drop).more {}
     }
 
     /// Asks the loop to stop after its current round.
@@ -287,8 +307,12 @@ impl EventLoop {
             }
             let alive = context::with_loop(|lp| lp.map_or(0, |lp| lp.tasks.len()));
             if dropped == 0 && alive == 0 {
-                return;
+                break;
             }
         }
+        // Close the remote queues: see `schedule_remote` for the handshake.
+        self.shared.closed.store(true, Relaxed);
+        fence(SeqCst);
+        self.shared.drop_queued();
     }
 }

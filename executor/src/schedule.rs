@@ -63,7 +63,14 @@ where
     F: Future + 'static,
     F::Output: 'static,
 {
-    let home = context::with_loop(|lp| lp.map(|lp| lp.shared.clone())).expect(
+    let home = context::with_loop(|lp| {
+        lp.map(|lp| {
+            lp.local_owner
+                .get_or_insert_with(|| std::thread::current().id());
+            lp.shared.clone()
+        })
+    })
+    .expect(
         "`spawn_local` called from outside of a netloop event loop: a `!Send` task must be \
          spawned from a task (or `block_on`) running on the loop that will run it",
     );

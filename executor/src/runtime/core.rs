@@ -54,9 +54,25 @@ impl Core {
     }
 
     /// Drives the loop on this thread until `future` completes.
+    ///
+    /// # Panics
+    ///
+    /// Panics when the loop holds `!Send` tasks spawned by another thread:
+    /// they may only be polled there.
     pub(crate) fn block_on<F: Future>(&mut self, future: F) -> F::Output {
         let Core { event_loop, local } = self;
-        context::install(local.take().expect("the loop is parked in its core"));
+        let parked = local.take().expect("the loop is parked in its core");
+        if let Some(owner) = parked.local_owner
+            && owner != std::thread::current().id()
+        {
+            *local = Some(parked);
+            panic!(
+                "this current-thread runtime holds `spawn_local` tasks of another thread, \
+                 which may only be polled there: call `block_on` from the thread that \
+                 spawned them"
+            );
+        }
+        context::install(parked);
         // Put the loop state back even if the future or a task panics.
         let _restore = Restore(local);
 
@@ -81,9 +97,18 @@ impl Core {
 impl Drop for Core {
     /// Cancels every task of the loop on this thread, then lets the loop go.
     fn drop(&mut self) {
-        let Some(local) = self.local.take() else {
+        let Some(mut local) = self.local.take() else {
             return;
         };
+        if let Some(owner) = local.local_owner
+            && owner != std::thread::current().id()
+        {
+            // `!Send` futures may only be dropped on their thread, which is
+            // not this one: leak the loop's tasks rather than abort.
+            std::mem::forget(std::mem::take(&mut local.queue));
+            std::mem::forget(std::mem::take(&mut local.tasks));
+            return;
+        }
         // On a thread that runs another loop (dropped inside a task or
         // another `block_on`), that loop steps aside while this one shuts
         // down, and comes back after.
@@ -108,6 +133,7 @@ pub(crate) fn new_local(shared: Arc<LoopShared>, handle: Handle) -> LocalLoop {
         handle,
         queue: VecDeque::new(),
         tasks: TaskList::default(),
+        local_owner: None,
     }
 }
 

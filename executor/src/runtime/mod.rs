@@ -16,5 +16,6 @@ mod runtime;
 
 pub use builder::Builder;
 pub(crate) use builder::Callback;
+pub(crate) use handle::RuntimeShared;
 pub use handle::{EnterGuard, Handle, TryCurrentError};
 pub use runtime::Runtime;

@@ -50,6 +50,10 @@ impl Runtime {
                 ),
             }),
         };
+        handle
+            .inner
+            .blocking
+            .set_runtime(Arc::downgrade(&handle.inner));
         let mut runtime = Runtime {
             handle: handle.clone(),
             threads: Vec::new(),
@@ -93,8 +97,9 @@ impl Runtime {
     }
 
     /// Runs `future` to completion on this thread. On a current-thread
-    /// runtime this thread drives the runtime's loop meanwhile (and a second
-    /// thread's `block_on` waits for the first to finish). On a multi-thread
+    /// runtime this thread drives the runtime's loop meanwhile (a second
+    /// thread's concurrent `block_on` runs its future on a guest loop
+    /// instead, so neither waits for the other). On a multi-thread
     /// runtime the loops run on their own threads, and this thread drives a
     /// guest loop of its own for as long as it blocks, so that `spawn_local`
     /// works here too; tasks left on the guest loop when `future` completes
@@ -109,10 +114,16 @@ impl Runtime {
         let _blocking = context::enter_blocking();
         match &self.core {
             None => Core::block_on_guest(&self.handle, future),
-            Some(core) => {
-                let mut core = core.lock().unwrap_or_else(|e| e.into_inner());
-                core.block_on(future)
-            }
+            Some(core) => match core.try_lock() {
+                Ok(mut core) => core.block_on(future),
+                Err(std::sync::TryLockError::Poisoned(e)) => e.into_inner().block_on(future),
+                // Another thread drives the loop: this future runs on a
+                // guest loop of its own meanwhile, so both make progress
+                // (tasks it spawns still go to the runtime's loop).
+                Err(std::sync::TryLockError::WouldBlock) => {
+                    Core::block_on_guest(&self.handle, future)
+                }
+            },
         }
     }
 

@@ -52,5 +52,5 @@ pub fn id() -> Id {
 
 /// The id of the task this code runs in, if it runs in one.
 pub fn try_id() -> Option<Id> {
-    CURRENT.with(Cell::get)
+    CURRENT.try_with(Cell::get).ok().flatten()
 }

@@ -11,7 +11,7 @@
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
-use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::sync::{Arc, Mutex, Weak};
 
 use async_task::Runnable;
 
@@ -26,12 +26,17 @@ use crate::schedule;
 /// Differences from tokio, which has no per-loop executors: once the set has
 /// run, its tasks belong to that loop and keep running there (they are not
 /// paused when `run_until` returns, nor cancelled when the set is dropped);
-/// dropping the set cancels only the tasks that never ran. Awaiting a
-/// `LocalSet` itself is not supported; await the tasks' handles instead.
+/// dropping the set cancels only the tasks that never ran. On a
+/// multi-thread runtime each `block_on` drives a guest loop of its own that
+/// ends with it, cancelling the tasks still on it; the set's next run binds
+/// it to the next `block_on`'s loop. Awaiting a `LocalSet` itself is not
+/// supported; await the tasks' handles instead.
 pub struct LocalSet {
-    /// The loop the set's tasks run on, from the set's first run. Shared
-    /// with every task's schedule function, which may outlive the set.
-    home: Arc<OnceLock<Weak<LoopShared>>>,
+    /// The loop the set's tasks run on, from the set's first run (until
+    /// that loop ends: a guest loop of a multi-thread `block_on` ends with
+    /// it, and the next run binds the set anew). Shared with every task's
+    /// schedule function, which may outlive the set.
+    home: Arc<Mutex<Weak<LoopShared>>>,
     /// Runnables scheduled before the set first ran. Tasks hold it weakly:
     /// a waiting runnable must not keep its own buffer alive.
     waiting: Arc<Mutex<Vec<Runnable>>>,
@@ -43,7 +48,7 @@ impl LocalSet {
     /// An empty set.
     pub fn new() -> LocalSet {
         LocalSet {
-            home: Arc::new(OnceLock::new()),
+            home: Arc::new(Mutex::new(Weak::new())),
             waiting: Arc::new(Mutex::new(Vec::new())),
             _not_send: PhantomData,
         }
@@ -59,17 +64,18 @@ impl LocalSet {
         let header = Header::new();
         let home = self.home.clone();
         let waiting = Arc::downgrade(&self.waiting);
-        let schedule = move |r: Runnable| match home.get() {
-            Some(home) => schedule::schedule(home, r),
-            None => {
-                // A set dropped before it ran: dropping `r` cancels the task.
-                if let Some(waiting) = waiting.upgrade() {
-                    lock(&waiting).push(r);
-                }
+        let schedule = move |r: Runnable| {
+            let home = lock(&home).clone();
+            if home.strong_count() > 0 {
+                schedule::schedule(&home, r);
+            } else if let Some(waiting) = waiting.upgrade() {
+                // Not run yet, or its loop is gone: wait for the next run.
+                lock(&waiting).push(r);
             }
+            // Otherwise the set is gone too: dropping `r` cancels the task.
         };
         let (runnable, task) =
-            async_task::spawn_local(TaskFuture::new(future, header.clone()), schedule);
+            async_task::spawn_local(TaskFuture::uncounted(future, header.clone()), schedule);
         runnable.schedule();
         JoinHandle::new(task.fallible(), header)
     }
@@ -93,22 +99,33 @@ impl LocalSet {
 
     /// Makes the current loop the set's home and starts its waiting tasks.
     fn bind(&self) {
-        let here = context::with_loop(|lp| lp.map(|lp| Arc::downgrade(&lp.shared))).expect(
+        let here = context::with_loop(|lp| {
+            lp.map(|lp| {
+                lp.local_owner
+                    .get_or_insert_with(|| std::thread::current().id());
+                Arc::downgrade(&lp.shared)
+            })
+        })
+        .expect(
             "`LocalSet::run_until` polled outside of a netloop event loop: run it inside \
              `block_on` or a task",
         );
-        let home = self.home.get_or_init(|| here.clone());
-        assert!(
-            Weak::ptr_eq(home, &here),
-            "a `LocalSet` runs on the loop that first ran it; it was polled on another loop"
-        );
+        {
+            let mut home = lock(&self.home);
+            assert!(
+                home.strong_count() == 0 || Weak::ptr_eq(&home, &here),
+                "a `LocalSet` runs on the loop that first ran it, while that loop lives; it \
+                 was polled on another loop"
+            );
+            *home = here;
+        }
         let waiting = std::mem::take(&mut *lock(&self.waiting));
         waiting.into_iter().for_each(Runnable::schedule);
     }
 }
 
-fn lock(waiting: &Mutex<Vec<Runnable>>) -> std::sync::MutexGuard<'_, Vec<Runnable>> {
-    waiting.lock().unwrap_or_else(|e| e.into_inner())
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl Drop for LocalSet {
@@ -128,7 +145,7 @@ impl Default for LocalSet {
 impl fmt::Debug for LocalSet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("LocalSet")
-            .field("started", &self.home.get().is_some())
+            .field("running", &(lock(&self.home).strong_count() > 0))
             .finish_non_exhaustive()
     }
 }

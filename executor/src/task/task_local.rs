@@ -8,6 +8,7 @@
 use std::cell::RefCell;
 use std::fmt;
 use std::future::Future;
+use std::mem::ManuallyDrop;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -61,7 +62,7 @@ impl<T: 'static> LocalKey<T> {
         TaskLocalFuture {
             key: self,
             slot: Some(value),
-            future,
+            future: ManuallyDrop::new(future),
         }
     }
 
@@ -132,13 +133,15 @@ impl<T: 'static> fmt::Debug for LocalKey<T> {
     }
 }
 
-/// The future [`LocalKey::scope`] returns.
+/// The future [`LocalKey::scope`] returns. Its inner future is polled, and
+/// dropped, with the key set.
 #[must_use = "futures do nothing unless you .await or poll them"]
 pub struct TaskLocalFuture<T: 'static, F> {
     key: &'static LocalKey<T>,
     slot: Option<T>,
-    /// Structurally pinned: never moved out of a pinned `TaskLocalFuture`.
-    future: F,
+    /// Structurally pinned: never moved out of a pinned `TaskLocalFuture`,
+    /// only dropped in place, by `Drop`.
+    future: ManuallyDrop<F>,
 }
 
 impl<T: 'static, F: Future> Future for TaskLocalFuture<T, F> {
@@ -146,13 +149,25 @@ impl<T: 'static, F: Future> Future for TaskLocalFuture<T, F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         // SAFETY: only `future` is structurally pinned, and it is never moved
-        // out (no method hands it out by value, no `Drop` impl moves it);
+        // out (no method hands it out by value; `Drop` drops it in place);
         // `key` and `slot` are used through `&mut` only.
         let this = unsafe { self.get_unchecked_mut() };
         // SAFETY: see above: `this.future` stays in place while pinned.
-        let future = unsafe { Pin::new_unchecked(&mut this.future) };
+        let future = unsafe { Pin::new_unchecked(&mut *this.future) };
         let key = this.key;
         key.swap_in(&mut this.slot, || future.poll(cx))
+    }
+}
+
+impl<T: 'static, F> Drop for TaskLocalFuture<T, F> {
+    /// Drops the inner future inside the scope, as tokio does, so its
+    /// destructor may read the key.
+    fn drop(&mut self) {
+        let key = self.key;
+        let future = &mut self.future;
+        // SAFETY: `future` is initialised (only this `Drop` drops it) and is
+        // dropped in place exactly once, which a pinned value allows.
+        key.swap_in(&mut self.slot, || unsafe { ManuallyDrop::drop(future) });
     }
 }
 
