@@ -3,8 +3,8 @@
 //! Every event loop is one OS thread that owns one epoll poller and one small
 //! executor. Futures wait for I/O in a per-descriptor [`reactor::PollDesc`]
 //! modelled on Go's netpoll `pollDesc`, and the public API uses tokio's names
-//! (`netloop::runtime`, `netloop::task`, `netloop::spawn`; `net` and `time`
-//! arrive with their issues), so a tokio test suite can move over by
+//! (`netloop::runtime`, `netloop::task`, `netloop::time`, `netloop::spawn`;
+//! `net` arrives with its issue), so a tokio test suite can move over by
 //! changing a crate path.
 //!
 //! ```
@@ -35,6 +35,19 @@ pub mod runtime {
     pub use netloop_executor::{
         Balancer, LeastConnections, Loads, LoopStats, RoundRobin, SourceAddrHash,
     };
+}
+
+/// Time: tokio's `time` module, on per-loop timers.
+pub mod time {
+    pub use netloop_reactor::time::{
+        Duration, Instant, Interval, MissedTickBehavior, Sleep, Timeout, interval, interval_at,
+        sleep, sleep_until, timeout, timeout_at,
+    };
+
+    /// Time errors.
+    pub mod error {
+        pub use netloop_reactor::time::error::Elapsed;
+    }
 }
 
 /// Tasks: tokio's `task` module.

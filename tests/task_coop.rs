@@ -87,3 +87,52 @@ fn unconstrained_io_is_never_made_to_yield() {
         poller.deregister(reader.as_fd(), &desc).unwrap();
     });
 }
+
+#[test]
+fn an_always_ready_task_delays_a_due_timer_by_at_most_one_budget() {
+    use netloop::time::{self, Duration, Instant};
+    let rt = Builder::new_current_thread().build().unwrap();
+    let late_reads = rt.block_on(async {
+        let deadline = Instant::now() + Duration::from_millis(20);
+        let timer_ran = Arc::new(AtomicBool::new(false));
+        let timer = {
+            let timer_ran = timer_ran.clone();
+            netloop::spawn(async move {
+                time::sleep_until(deadline).await;
+                timer_ran.store(true, SeqCst);
+            })
+        };
+        let reader = netloop::spawn(async move {
+            let poller: Poller<()> = Poller::new().unwrap();
+            let (reader, writer) = sys::socket::socketpair(SockType::Stream).unwrap();
+            let desc = poller.register(reader.as_fd()).unwrap();
+            let chunk = vec![1u8; 64 * 1024];
+            // Reads after the timer was due, until the timer task ran.
+            let mut late_reads = 0usize;
+            while !timer_ran.load(SeqCst) {
+                // Keep the socket always readable.
+                let _ = sys::io::write(writer.as_fd(), &chunk);
+                let mut byte = [0u8; 1];
+                poll_fn(|cx| {
+                    desc.poll_io(Direction::Read, cx, || {
+                        sys::io::read(reader.as_fd(), &mut byte)
+                    })
+                })
+                .await
+                .unwrap();
+                if Instant::now() >= deadline {
+                    late_reads += 1;
+                    assert!(late_reads < 100_000, "the timer never got to run");
+                }
+            }
+            poller.deregister(reader.as_fd(), &desc).unwrap();
+            late_reads
+        });
+        timer.await.unwrap();
+        reader.await.unwrap()
+    });
+    assert!(
+        late_reads <= BUDGET as usize + 1,
+        "{late_reads} reads after the timer was due before it ran"
+    );
+}

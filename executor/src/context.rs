@@ -15,6 +15,7 @@ use std::sync::Arc;
 use std::task::Waker;
 
 use async_task::Runnable;
+use netloop_reactor::time::{Timers, timers};
 
 use crate::event_loop::LoopShared;
 use crate::runtime::Handle;
@@ -29,6 +30,9 @@ pub(crate) struct LocalLoop {
     pub(crate) queue: VecDeque<Runnable>,
     /// Every task of this loop that has been polled and not yet dropped.
     pub(crate) tasks: TaskList,
+    /// The loop's timers while the loop is not installed (installed, they
+    /// live in the reactor's thread-local, where timer futures find them).
+    pub(crate) timers: Option<Timers>,
     /// The thread that spawned `!Send` tasks here, if any did: only it may
     /// poll or drop them (a current-thread runtime can move between
     /// threads; its local tasks cannot).
@@ -119,21 +123,35 @@ thread_local! {
     static BLOCKING: Cell<bool> = const { Cell::new(false) };
 }
 
+/// Puts `new` in this thread's loop slot and returns what was there. A
+/// loop's timers travel with it: they are installed in the reactor's
+/// thread-local while the loop is, and parked in its `LocalLoop` otherwise.
+fn swap_loop(mut new: Option<LocalLoop>) -> Option<LocalLoop> {
+    let timers_in = new.as_mut().and_then(|lp| lp.timers.take());
+    let timers_out = timers::install(timers_in);
+    let mut old = LOOP
+        .try_with(|cell| std::mem::replace(&mut *cell.borrow_mut(), new))
+        .ok()
+        .flatten();
+    if let Some(old) = old.as_mut() {
+        old.timers = timers_out;
+    }
+    old
+}
+
 /// Installs `local` as this thread's loop. Panics if one is installed.
 pub(crate) fn install(local: LocalLoop) {
-    LOOP.with(|cell| {
-        let mut current = cell.borrow_mut();
-        assert!(
-            current.is_none(),
-            "a netloop event loop is already running on this thread"
-        );
-        *current = Some(local);
-    });
+    let running = with_loop(|lp| lp.is_some());
+    assert!(
+        !running,
+        "a netloop event loop is already running on this thread"
+    );
+    swap_loop(Some(local));
 }
 
 /// Removes and returns this thread's loop.
 pub(crate) fn uninstall() -> Option<LocalLoop> {
-    LOOP.with(|cell| cell.borrow_mut().take())
+    swap_loop(None)
 }
 
 /// Runs `f` with `local` installed as this thread's loop in place of
@@ -143,11 +161,10 @@ pub(crate) fn with_installed<R>(local: LocalLoop, f: impl FnOnce() -> R) -> R {
     struct PutBack(Option<LocalLoop>);
     impl Drop for PutBack {
         fn drop(&mut self) {
-            let ours = LOOP.with(|cell| std::mem::replace(&mut *cell.borrow_mut(), self.0.take()));
-            drop(ours);
+            drop(swap_loop(self.0.take()));
         }
     }
-    let outer = LOOP.with(|cell| cell.borrow_mut().replace(local));
+    let outer = swap_loop(Some(local));
     let _put_back = PutBack(outer);
     f()
 }
@@ -172,15 +189,12 @@ pub(crate) fn suspend_loop<R>(f: impl FnOnce() -> R) -> R {
     impl Drop for PutBack {
         fn drop(&mut self) {
             if let Some(local) = self.0.take() {
-                let _ = LOOP.try_with(|cell| *cell.borrow_mut() = Some(local));
+                swap_loop(Some(local));
             }
             enter(self.1.take());
         }
     }
-    let local = LOOP
-        .try_with(|cell| cell.try_borrow_mut().ok().and_then(|mut c| c.take()))
-        .ok()
-        .flatten();
+    let local = swap_loop(None);
     let previous = match &local {
         Some(lp) => enter(Some(lp.handle.clone())),
         None => enter(current_handle()),
@@ -224,6 +238,11 @@ pub(crate) fn push_local(home: *const LoopShared, runnable: Runnable) -> Option<
 /// caller runs it).
 pub(crate) fn pop_local() -> Option<Runnable> {
     LOOP.with(|cell| cell.borrow_mut().as_mut()?.queue.pop_front())
+}
+
+/// Pops the most recently queued runnable of this thread's loop.
+pub(crate) fn pop_local_back() -> Option<Runnable> {
+    LOOP.with(|cell| cell.borrow_mut().as_mut()?.queue.pop_back())
 }
 
 /// Whether this thread's local queue is empty.

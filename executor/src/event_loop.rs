@@ -20,9 +20,11 @@ use std::sync::atomic::{
     AtomicBool, AtomicU64, AtomicUsize, Ordering::Acquire, Ordering::Relaxed, Ordering::Release,
     Ordering::SeqCst, fence,
 };
+use std::task::Waker;
 use std::time::Duration;
 
 use async_task::Runnable;
+use netloop_reactor::time::{Instant, Timers, timers};
 use netloop_reactor::{EventBuffer, Poller, coop};
 
 use crate::context;
@@ -192,6 +194,11 @@ pub(crate) struct EventLoop {
     tick: u64,
     /// `Builder::on_thread_park`: run before the loop sleeps.
     on_park: Option<Callback>,
+    /// Wakers of timers fired this round, woken outside the timers' borrow.
+    fired: Vec<Waker>,
+    /// A task that spent its cooperative budget this round: queued again
+    /// only after the round's network poll and timers.
+    deferred: Option<Runnable>,
 }
 
 impl fmt::Debug for EventLoop {
@@ -210,6 +217,8 @@ impl EventLoop {
             events: EventBuffer::default(),
             tick: 0,
             on_park,
+            fired: Vec::new(),
+            deferred: None,
         }
     }
 
@@ -247,7 +256,16 @@ impl EventLoop {
             self.tick += 1;
             ran += 1;
             // Each poll gets a fresh cooperative budget (tokio's coop).
+            let exhausted_before = coop::exhausted();
             coop::budget(|| runnable.run());
+            if coop::exhausted() != exhausted_before {
+                // The task spent its budget and woke itself. It waits until
+                // the network and the timers have been looked at, and goes
+                // behind whatever they wake: one budget is all a busy task
+                // can hold up a timer or an I/O wake-up by.
+                self.deferred = context::pop_local_back();
+                break;
+            }
         }
         if ran > 0 {
             self.shared.tasks_polled.fetch_add(ran, Relaxed);
@@ -257,13 +275,20 @@ impl EventLoop {
             }
         }
         self.drain_remote();
-        let mut idle = context::local_is_empty() && may_block();
+        let mut idle = self.deferred.is_none() && context::local_is_empty() && may_block();
         if idle && let Some(on_park) = &self.on_park {
             on_park();
             // The callback may have spawned or woken something.
             idle = context::local_is_empty() && may_block();
         }
-        let timeout = if idle { None } else { Some(Duration::ZERO) };
+        // Idle, the loop sleeps until the next timer (or forever without
+        // one); busy, it only looks at the network.
+        let timeout = if idle {
+            timers::with_current(|t| t.and_then(Timers::next_deadline))
+                .map(|deadline| deadline.saturating_duration_since(Instant::now()))
+        } else {
+            Some(Duration::ZERO)
+        };
         if let Err(e) = self.shared.poller.poll(&mut self.events, timeout) {
             // epoll_wait fails only on a broken epoll fd (EBADF, EINVAL) or
             // a bad buffer (EFAULT): nothing a retry would mend.
@@ -272,6 +297,26 @@ impl EventLoop {
                 self.shared.index
             );
         }
+        self.fire_timers();
+        if let Some(deferred) = self.deferred.take() {
+            context::with_loop(|lp| {
+                lp.expect("the loop's local state is installed")
+                    .queue
+                    .push_back(deferred)
+            });
+        }
+    }
+
+    /// Fires the timers that are due, waking their tasks after the timers'
+    /// borrow is released.
+    fn fire_timers(&mut self) {
+        let fired = &mut self.fired;
+        timers::with_current(|t| {
+            if let Some(t) = t.filter(|t| !t.is_empty()) {
+                t.fire_due(Instant::now(), fired);
+            }
+        });
+        self.fired.drain(..).for_each(Waker::wake);
     }
 
     /// Moves what the remote queues hold (up to the poller's batch) onto

@@ -30,6 +30,7 @@ mod poller;
 mod queues;
 mod registry;
 pub mod sys;
+pub mod time;
 mod token;
 mod wake_signal;
 

@@ -20,6 +20,7 @@ use super::handle::Handle;
 use super::main_flag::MainFlag;
 use crate::context::{self, LocalLoop, TaskList};
 use crate::event_loop::{EventLoop, LoopShared};
+use netloop_reactor::time::Timers;
 
 /// The index guest loops report: they belong to no runtime's loop list.
 pub(crate) const GUEST_INDEX: usize = usize::MAX;
@@ -133,6 +134,7 @@ pub(crate) fn new_local(shared: Arc<LoopShared>, handle: Handle) -> LocalLoop {
         handle,
         queue: VecDeque::new(),
         tasks: TaskList::default(),
+        timers: Some(Timers::new()),
         local_owner: None,
     }
 }

@@ -30,7 +30,7 @@ pub struct Runtime {
     /// Loop threads of a multi-thread runtime.
     threads: Vec<thread::JoinHandle<()>>,
     /// The loop of a current-thread runtime, between `block_on` calls.
-    core: Option<Mutex<Core>>,
+    core: Option<Box<Mutex<Core>>>,
 }
 
 impl Runtime {
@@ -62,11 +62,11 @@ impl Runtime {
         match builder.flavor {
             Flavor::CurrentThread => {
                 let shared = loops[0].clone();
-                runtime.core = Some(Mutex::new(Core::new(
+                runtime.core = Some(Box::new(Mutex::new(Core::new(
                     shared,
                     handle,
                     builder.on_thread_park.clone(),
-                )));
+                ))));
             }
             Flavor::MultiThread => {
                 let cpus = if builder.pin_threads {

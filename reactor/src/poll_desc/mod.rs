@@ -28,7 +28,7 @@ use std::task::{Context, Poll, Waker};
 use crate::loom::{AtomicU32, Ordering::AcqRel, Ordering::Acquire};
 use crate::sys::EventBits;
 use crate::token::Token;
-use slot::Slot;
+pub(crate) use slot::Slot;
 
 /// The two directions a task can wait in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -1,0 +1,107 @@
+//! `sleep`, `sleep_until` and `Sleep`: tokio's, on the loop's timer heap.
+//!
+//! A `Sleep` arms its timer on the loop that first polls it (every netloop
+//! task and `block_on` runs on a loop); after that it may be polled from
+//! anywhere: firing unblocks the entry's slot, which wakes whichever task
+//! waits in it. Dropping or re-arming cancels the armed entry. This file
+//! knows nothing of executors.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use super::entry::TimerEntry;
+use super::instant::Instant;
+use super::timers;
+
+/// Waits until `duration` has elapsed (tokio's `time::sleep`).
+pub fn sleep(duration: Duration) -> Sleep {
+    let deadline = Instant::now()
+        .checked_add(duration)
+        .unwrap_or_else(Instant::far_future);
+    sleep_until(deadline)
+}
+
+/// Waits until `deadline` (tokio's `time::sleep_until`).
+pub fn sleep_until(deadline: Instant) -> Sleep {
+    Sleep {
+        deadline,
+        entry: None,
+    }
+}
+
+/// The future [`sleep`] and [`sleep_until`] return.
+///
+/// # Panics
+///
+/// Polling it panics on a thread that runs no netloop loop (a foreign
+/// executor, a plain thread): its timer lives on a loop.
+#[derive(Debug)]
+#[must_use = "futures do nothing unless you .await or poll them"]
+pub struct Sleep {
+    deadline: Instant,
+    /// The armed timer, from the first poll that found the deadline ahead.
+    entry: Option<Arc<TimerEntry>>,
+}
+
+impl Sleep {
+    /// The instant this sleep completes at.
+    pub fn deadline(&self) -> Instant {
+        self.deadline
+    }
+
+    /// Whether the deadline has passed.
+    pub fn is_elapsed(&self) -> bool {
+        Instant::now() >= self.deadline
+    }
+
+    /// Moves the deadline; the sleep waits anew (even if it had completed).
+    pub fn reset(self: Pin<&mut Self>, deadline: Instant) {
+        let this = self.get_mut();
+        this.disarm();
+        this.deadline = deadline;
+    }
+
+    fn disarm(&mut self) {
+        if let Some(entry) = self.entry.take() {
+            entry.cancel();
+        }
+    }
+}
+
+impl Future for Sleep {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        if this.entry.is_none() {
+            if Instant::now() >= this.deadline {
+                return Poll::Ready(());
+            }
+            let entry = Arc::new(TimerEntry::new());
+            let armed = timers::with_current(|timers| match timers {
+                Some(timers) => {
+                    timers.arm(this.deadline, entry.clone());
+                    true
+                }
+                None => false,
+            });
+            assert!(
+                armed,
+                "a netloop timer was polled outside of a netloop event loop: poll it in a \
+                 task or inside `block_on`"
+            );
+            this.entry = Some(entry);
+        }
+        let entry = this.entry.as_ref().expect("armed above");
+        entry.poll_fired(cx.waker())
+    }
+}
+
+impl Drop for Sleep {
+    fn drop(&mut self) {
+        self.disarm();
+    }
+}
