@@ -40,8 +40,8 @@ pub mod runtime {
 /// Time: tokio's `time` module, on per-loop timers.
 pub mod time {
     pub use netloop_reactor::time::{
-        Duration, Instant, Interval, MissedTickBehavior, Sleep, Timeout, interval, interval_at,
-        sleep, sleep_until, timeout, timeout_at,
+        Duration, Instant, Interval, MissedTickBehavior, Sleep, Timeout, advance, interval,
+        interval_at, pause, resume, sleep, sleep_until, timeout, timeout_at,
     };
 
     /// Time errors.

@@ -24,7 +24,7 @@ use std::task::Waker;
 use std::time::Duration;
 
 use async_task::Runnable;
-use netloop_reactor::time::{Instant, Timers, timers};
+use netloop_reactor::time::{Timers, timers};
 use netloop_reactor::{EventBuffer, Poller, coop};
 
 use crate::context;
@@ -282,20 +282,33 @@ impl EventLoop {
             idle = context::local_is_empty() && may_block();
         }
         // Idle, the loop sleeps until the next timer (or forever without
-        // one); busy, it only looks at the network.
-        let timeout = if idle {
-            timers::with_current(|t| t.and_then(Timers::next_deadline))
-                .map(|deadline| deadline.saturating_duration_since(Instant::now()))
+        // one); busy, it only looks at the network. With time paused, an
+        // idle loop only looks too, then jumps its clock to the next timer
+        // if nothing arrived (auto-advance; see `netloop_reactor::time`).
+        let paused = timers::with_current(|t| t.is_some_and(|t| t.is_paused()));
+        let timeout = if idle && !paused {
+            timers::with_current(|t| t.and_then(|t| t.next_deadline().map(|d| (d, t.now()))))
+                .map(|(deadline, now)| deadline.saturating_duration_since(now))
         } else {
             Some(Duration::ZERO)
         };
-        if let Err(e) = self.shared.poller.poll(&mut self.events, timeout) {
+        let turn = match self.shared.poller.poll(&mut self.events, timeout) {
+            Ok(turn) => turn,
             // epoll_wait fails only on a broken epoll fd (EBADF, EINVAL) or
             // a bad buffer (EFAULT): nothing a retry would mend.
-            panic!(
+            Err(e) => panic!(
                 "netloop event loop {}: epoll_wait failed: {e}",
                 self.shared.index
-            );
+            ),
+        };
+        if idle
+            && paused
+            && turn.io_events == 0
+            && !turn.wake_signal
+            && context::local_is_empty()
+            && may_block()
+        {
+            timers::with_current(|t| t.map(Timers::auto_advance));
         }
         self.fire_timers();
         if let Some(deferred) = self.deferred.take() {
@@ -313,7 +326,8 @@ impl EventLoop {
         let fired = &mut self.fired;
         timers::with_current(|t| {
             if let Some(t) = t.filter(|t| !t.is_empty()) {
-                t.fire_due(Instant::now(), fired);
+                let now = t.now();
+                t.fire_due(now, fired);
             }
         });
         self.fired.drain(..).for_each(Waker::wake);

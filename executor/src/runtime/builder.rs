@@ -138,9 +138,9 @@ impl Builder {
         self
     }
 
-    /// Starts the runtime with time paused (tokio's `start_paused`). Accepted
-    /// now so that `#[netloop::test(start_paused = true)]` builds; honoured
-    /// once netloop's timers land.
+    /// Starts the runtime with time paused (tokio's `start_paused`; see
+    /// `netloop::time::pause`). A current-thread runtime only: `build`
+    /// fails with `ErrorKind::InvalidInput` on a multi-thread one.
     pub fn start_paused(&mut self, paused: bool) -> &mut Builder {
         self.start_paused = paused;
         self

@@ -33,10 +33,17 @@ pub(crate) struct Core {
 }
 
 impl Core {
-    pub(crate) fn new(shared: Arc<LoopShared>, handle: Handle, on_park: Option<Callback>) -> Core {
+    pub(crate) fn new(
+        shared: Arc<LoopShared>,
+        handle: Handle,
+        on_park: Option<Callback>,
+        timers: Timers,
+    ) -> Core {
+        let mut local = new_local(shared.clone(), handle);
+        local.timers = Some(timers);
         Core {
-            event_loop: EventLoop::new(shared.clone(), on_park),
-            local: Some(new_local(shared, handle)),
+            event_loop: EventLoop::new(shared, on_park),
+            local: Some(local),
         }
     }
 
@@ -49,7 +56,7 @@ impl Core {
     pub(crate) fn block_on_guest<F: Future>(handle: &Handle, future: F) -> F::Output {
         let shared = LoopShared::new(GUEST_INDEX)
             .unwrap_or_else(|e| panic!("netloop: cannot create a poller for `block_on`: {e}"));
-        let mut core = Core::new(shared, handle.clone(), None);
+        let mut core = Core::new(shared, handle.clone(), None, Timers::new());
         core.block_on(future)
         // `core` drops here: its leftover tasks are cancelled on this thread.
     }

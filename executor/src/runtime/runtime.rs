@@ -18,6 +18,7 @@ use crate::blocking::BlockingPool;
 use crate::context;
 use crate::event_loop::{EventLoop, LoopShared};
 use crate::task::JoinHandle;
+use netloop_reactor::time::Timers;
 
 /// A netloop runtime: event loops, each one thread with one epoll poller and
 /// one executor (tokio's `Runtime`, without work stealing).
@@ -35,6 +36,13 @@ pub struct Runtime {
 
 impl Runtime {
     pub(crate) fn start(builder: &Builder) -> io::Result<Runtime> {
+        if builder.start_paused && builder.flavor == Flavor::MultiThread {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "`start_paused` requires a current-thread runtime \
+                 (`Builder::new_current_thread()`), as in tokio",
+            ));
+        }
         let loops = (0..builder.loop_count())
             .map(LoopShared::new)
             .collect::<io::Result<Vec<_>>>()?;
@@ -66,6 +74,7 @@ impl Runtime {
                     shared,
                     handle,
                     builder.on_thread_park.clone(),
+                    Timers::with_clock(true, builder.start_paused),
                 ))));
             }
             Flavor::MultiThread => {

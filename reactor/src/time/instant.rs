@@ -15,9 +15,11 @@ pub struct Instant {
 }
 
 impl Instant {
-    /// The current instant.
+    /// The current instant: on a loop whose clock is paused
+    /// ([`pause`](super::pause)), the paused time; otherwise real time.
     pub fn now() -> Instant {
-        Instant::from_std(std::time::Instant::now())
+        super::timers::with_current(|timers| timers.map(|t| t.now()))
+            .unwrap_or_else(|| Instant::from_std(std::time::Instant::now()))
     }
 
     /// Wraps a `std::time::Instant`.

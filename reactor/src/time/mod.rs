@@ -7,20 +7,32 @@
 //! and fires through the same `pdReady`/`pdWait` slot a socket uses, so it
 //! may be awaited from any loop afterwards.
 //!
+//! Time can be paused for tests on a current-thread runtime
+//! ([`pause`], [`resume`], [`advance`], `Builder::start_paused`). A paused
+//! loop with nothing to run first polls the network without waiting; if no
+//! I/O event arrived, it jumps its clock to the next timer instead of
+//! sleeping (tokio's auto-advance). So with time paused, a timer can fire
+//! before I/O that real time would have delivered first: a test waiting on
+//! a real socket and a timeout should resume time, or use generous
+//! timeouts.
+//!
 //! The executor installs a loop's `Timers` on the loop's thread
 //! ([`timers::install`]) and drives it (`next_deadline`, `fire_due`); this
 //! module knows nothing of executors.
 
+mod clock;
 mod entry;
 pub mod error;
 mod instant;
 mod interval;
+mod pause;
 mod sleep;
 mod timeout;
 pub mod timers;
 
 pub use instant::Instant;
 pub use interval::{Interval, MissedTickBehavior, interval, interval_at};
+pub use pause::{advance, pause, resume};
 pub use sleep::{Sleep, sleep, sleep_until};
 pub use std::time::Duration;
 pub use timeout::{Timeout, timeout, timeout_at};

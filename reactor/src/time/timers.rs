@@ -21,15 +21,17 @@ use std::fmt;
 use std::sync::Arc;
 use std::task::Waker;
 
+use super::clock::Clock;
 use super::entry::TimerEntry;
 use super::instant::Instant;
 
 /// Heaps smaller than this are never swept.
 const MIN_SWEEP: usize = 1024;
 
-/// One loop's armed timers.
+/// One loop's armed timers, and its clock.
 pub struct Timers {
     heap: BinaryHeap<Reverse<Armed>>,
+    clock: Clock,
     /// Arming order, to fire equal deadlines first-armed first.
     seq: u64,
     /// Heap size after the last sweep: the next sweep waits for twice this.
@@ -63,9 +65,16 @@ impl Ord for Armed {
 }
 
 impl Timers {
-    /// No timers.
+    /// No timers, on a real-time clock that may never pause.
     pub fn new() -> Timers {
+        Timers::with_clock(false, false)
+    }
+
+    /// No timers. `pausable`: the loop is a current-thread runtime's, whose
+    /// clock `time::pause` may stop; `start_paused`: stop it now.
+    pub fn with_clock(pausable: bool, start_paused: bool) -> Timers {
         Timers {
+            clock: Clock::new(pausable, start_paused),
             heap: BinaryHeap::new(),
             seq: 0,
             swept_len: 0,
@@ -113,6 +122,32 @@ impl Timers {
             }
         }
         fired
+    }
+
+    /// The time on this loop's clock.
+    pub fn now(&self) -> Instant {
+        Instant::from_std(self.clock.now())
+    }
+
+    /// Whether this loop's clock is paused.
+    pub fn is_paused(&self) -> bool {
+        self.clock.is_paused()
+    }
+
+    pub(crate) fn clock_mut(&mut self) -> &mut Clock {
+        &mut self.clock
+    }
+
+    /// Paused clock, idle loop: jumps the clock to the next timer (tokio's
+    /// auto-advance) and returns whether there was one.
+    pub fn auto_advance(&mut self) -> bool {
+        match self.next_deadline() {
+            Some(deadline) if self.clock.is_paused() => {
+                self.clock.advance_to(deadline.into_std());
+                true
+            }
+            _ => false,
+        }
     }
 
     /// How many entries the heap holds (armed, or cancelled and not yet
