@@ -25,8 +25,12 @@ use std::fmt;
 use std::io;
 use std::task::{Context, Poll, Waker};
 
+use std::sync::{Arc, Mutex, MutexGuard};
+
 use crate::loom::{AtomicU32, Ordering::AcqRel, Ordering::Acquire};
 use crate::sys::EventBits;
+use crate::time::entry::TimerEntry;
+use crate::time::{Instant, timers};
 use crate::token::Token;
 pub(crate) use slot::Slot;
 
@@ -37,6 +41,26 @@ pub enum Direction {
     Read,
     /// Waiting to write (or finish connecting, or send).
     Write,
+}
+
+impl Direction {
+    fn index(self) -> usize {
+        match self {
+            Direction::Read => 0,
+            Direction::Write => 1,
+        }
+    }
+
+    fn expired_bit(self) -> u32 {
+        match self {
+            Direction::Read => READ_EXPIRED,
+            Direction::Write => WRITE_EXPIRED,
+        }
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// `info` bit: the descriptor is being closed (Go's `pollClosing`).
@@ -72,6 +96,14 @@ pub struct PollDesc {
     /// re-checks after entering `WAIT` either sees it or is unblocked.
     info: AtomicU32,
     token: Token,
+    /// The timers armed for the read and write deadlines (Go's `rt`/`wt`).
+    ///
+    /// # Invariant
+    /// A deadline timer expires its direction only while it is still the
+    /// one held here, checked under this lock; re-arming or clearing swaps
+    /// it out under the same lock, so a timer firing concurrently with a
+    /// move of the deadline never expires the new one.
+    deadline_timers: [Mutex<Option<Arc<TimerEntry>>>; 2],
 }
 
 impl PollDesc {
@@ -81,6 +113,7 @@ impl PollDesc {
             write: Slot::new(),
             info: AtomicU32::new(0),
             token,
+            deadline_timers: [Mutex::new(None), Mutex::new(None)],
         }
     }
 
@@ -102,11 +135,7 @@ impl PollDesc {
         if info & CLOSING != 0 {
             return Err(closed_error());
         }
-        let expired = match dir {
-            Direction::Read => READ_EXPIRED,
-            Direction::Write => WRITE_EXPIRED,
-        };
-        if info & expired != 0 {
+        if info & dir.expired_bit() != 0 {
             return Err(io::Error::new(
                 io::ErrorKind::TimedOut,
                 "i/o deadline reached",
@@ -167,25 +196,72 @@ impl PollDesc {
     /// [`clear_deadline`](Self::clear_deadline). This is the hook Go's
     /// `netpolldeadlineimpl` is; timers drive it.
     pub fn expire_deadline(&self, dir: Direction) {
-        let bit = match dir {
-            Direction::Read => READ_EXPIRED,
-            Direction::Write => WRITE_EXPIRED,
-        };
         // publishInfo before netpollunblock (see the `info` invariant).
-        self.info.fetch_or(bit, AcqRel);
+        self.info.fetch_or(dir.expired_bit(), AcqRel);
         let mut wakers = Vec::new();
         self.slot(dir).unblock(&mut wakers);
         wake_all(wakers);
     }
 
+    /// Sets (or with `None` clears) `dir`'s deadline, Go's
+    /// `SetReadDeadline` / `SetWriteDeadline` (`poll_runtime_pollSetDeadline`):
+    /// once `deadline` passes, a wait in that direction — pending or
+    /// future — fails with `ErrorKind::TimedOut`, until the deadline is
+    /// moved or cleared. A deadline already past expires at once.
+    ///
+    /// The timer is armed on the netloop loop this is called on.
+    ///
+    /// # Errors
+    ///
+    /// `ErrorKind::Other` when called on a thread that runs no netloop loop
+    /// (and the deadline is in the future).
+    pub fn set_deadline(
+        self: &Arc<Self>,
+        dir: Direction,
+        deadline: Option<Instant>,
+    ) -> io::Result<()> {
+        let mut armed = lock(&self.deadline_timers[dir.index()]);
+        if let Some(old) = armed.take() {
+            old.cancel();
+        }
+        self.clear_deadline(dir);
+        let Some(deadline) = deadline else {
+            return Ok(());
+        };
+        if deadline <= Instant::now() {
+            drop(armed);
+            self.expire_deadline(dir);
+            return Ok(());
+        }
+        let entry = Arc::new(TimerEntry::deadline(Arc::downgrade(self), dir));
+        let armed_here = timers::with_current(|timers| {
+            timers
+                .map(|timers| timers.arm(deadline, entry.clone()))
+                .is_some()
+        });
+        if !armed_here {
+            return Err(io::Error::other(
+                "a deadline can only be set on a netloop event loop (in a task or `block_on`)",
+            ));
+        }
+        *armed = Some(entry);
+        Ok(())
+    }
+
+    /// A deadline timer fired: expires `dir` if `entry` is still the armed
+    /// one (see the `deadline_timers` invariant).
+    pub(crate) fn deadline_fired(&self, entry: &TimerEntry, dir: Direction, out: &mut Vec<Waker>) {
+        let armed = lock(&self.deadline_timers[dir.index()]);
+        if armed.as_deref().is_some_and(|a| std::ptr::eq(a, entry)) {
+            self.info.fetch_or(dir.expired_bit(), AcqRel);
+            self.slot(dir).unblock(out);
+        }
+    }
+
     /// Clears `dir`'s expired deadline, so waits in that direction block
     /// again (a deadline moved into the future).
     pub fn clear_deadline(&self, dir: Direction) {
-        let bit = match dir {
-            Direction::Read => READ_EXPIRED,
-            Direction::Write => WRITE_EXPIRED,
-        };
-        self.info.fetch_and(!bit, AcqRel);
+        self.info.fetch_and(!dir.expired_bit(), AcqRel);
     }
 
     /// Go's `netpollready`: unblocks the slots `bits` concern, moving their

@@ -6,10 +6,11 @@
 //! slot. A timer is one-shot: re-arming makes a new entry. This file knows
 //! nothing of heaps or futures.
 
+use std::sync::Weak;
 use std::sync::atomic::{AtomicBool, Ordering::Acquire, Ordering::Release};
 use std::task::{Poll, Waker};
 
-use crate::poll_desc::Slot;
+use crate::poll_desc::{Direction, PollDesc, Slot};
 
 #[derive(Debug)]
 pub(crate) struct TimerEntry {
@@ -17,6 +18,17 @@ pub(crate) struct TimerEntry {
     /// The future went away (dropped or re-armed): the heap discards the
     /// entry instead of firing it.
     cancelled: AtomicBool,
+    /// What firing does.
+    on_fire: OnFire,
+}
+
+#[derive(Debug)]
+enum OnFire {
+    /// Wake the task waiting in the slot (a `Sleep`).
+    Wake,
+    /// Expire a descriptor's deadline in one direction (Go's
+    /// `netpolldeadlineimpl`).
+    Expire(Weak<PollDesc>, Direction),
 }
 
 impl TimerEntry {
@@ -24,6 +36,16 @@ impl TimerEntry {
         TimerEntry {
             slot: Slot::new(),
             cancelled: AtomicBool::new(false),
+            on_fire: OnFire::Wake,
+        }
+    }
+
+    /// An entry that, when it fires, expires `desc`'s deadline for `dir`.
+    pub(crate) fn deadline(desc: Weak<PollDesc>, dir: Direction) -> TimerEntry {
+        TimerEntry {
+            slot: Slot::new(),
+            cancelled: AtomicBool::new(false),
+            on_fire: OnFire::Expire(desc, dir),
         }
     }
 
@@ -33,9 +55,18 @@ impl TimerEntry {
         self.slot.poll_ready(waker, || Ok::<(), ()>(())).map(|_| ())
     }
 
-    /// Fires the entry, moving the waiting task's waker into `out`.
+    /// Fires the entry, moving the wakers of the tasks it wakes into `out`.
     pub(crate) fn fire(&self, out: &mut Vec<Waker>) {
-        self.slot.unblock(out);
+        match &self.on_fire {
+            OnFire::Wake => {
+                self.slot.unblock(out);
+            }
+            OnFire::Expire(desc, dir) => {
+                if let Some(desc) = desc.upgrade() {
+                    desc.deadline_fired(self, *dir, out);
+                }
+            }
+        }
     }
 
     pub(crate) fn cancel(&self) {

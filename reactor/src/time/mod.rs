@@ -21,7 +21,7 @@
 //! module knows nothing of executors.
 
 mod clock;
-mod entry;
+pub(crate) mod entry;
 pub mod error;
 mod instant;
 mod interval;
