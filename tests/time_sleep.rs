@@ -205,3 +205,15 @@ fn futures_poll_once<F: std::future::Future>(
 ) -> std::task::Poll<F::Output> {
     f.poll(&mut std::task::Context::from_waker(std::task::Waker::noop()))
 }
+
+#[test]
+fn an_idle_loop_with_a_timer_sleeps_until_it_instead_of_polling() {
+    let rt = Builder::new_current_thread().build().unwrap();
+    let turns = |rt: &Runtime| rt.handle().loop_stats()[0].turns;
+    rt.block_on(async {}); // settle
+    let before = turns(&rt);
+    rt.block_on(time::sleep(Duration::from_millis(200)));
+    let spent = turns(&rt) - before;
+    // A handful of rounds (arming, the wake-up), not one per millisecond.
+    assert!(spent <= 10, "{spent} epoll_wait calls for one 200 ms sleep");
+}
