@@ -67,6 +67,13 @@ impl Sleep {
     fn disarm(&mut self) {
         if let Some(entry) = self.entry.take() {
             entry.cancel();
+            // Counted on this thread's loop (where it was most likely
+            // armed), so the heap knows when a sweep pays.
+            timers::with_current(|timers| {
+                if let Some(timers) = timers {
+                    timers.note_cancelled();
+                }
+            });
         }
     }
 }
