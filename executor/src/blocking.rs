@@ -187,19 +187,7 @@ impl BlockingPool {
         self.work.notify_all();
         drop(queued);
         for handle in handles {
-            match deadline {
-                None => {
-                    let _ = handle.join();
-                }
-                Some(deadline) => {
-                    while !handle.is_finished() && Instant::now() < deadline {
-                        thread::sleep(Duration::from_millis(1));
-                    }
-                    if handle.is_finished() {
-                        let _ = handle.join();
-                    }
-                }
-            }
+            join_until(handle, deadline);
         }
     }
 
@@ -217,4 +205,19 @@ impl fmt::Debug for BlockingPool {
             .field("keep_alive", &self.keep_alive)
             .finish_non_exhaustive()
     }
+}
+
+/// Joins `thread`, waiting at most until `deadline` (`None`: for as long as
+/// it takes); a thread still running then is left to finish on its own. A
+/// thread that panicked counts as finished.
+pub(crate) fn join_until(thread: thread::JoinHandle<()>, deadline: Option<Instant>) {
+    if let Some(deadline) = deadline {
+        while !thread.is_finished() && Instant::now() < deadline {
+            thread::sleep(Duration::from_millis(1));
+        }
+        if !thread.is_finished() {
+            return;
+        }
+    }
+    let _ = thread.join();
 }

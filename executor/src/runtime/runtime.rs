@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use super::builder::{Builder, Callback, Flavor};
 use super::core::{Core, new_local};
 use super::handle::{EnterGuard, Handle, RuntimeShared};
-use crate::blocking::BlockingPool;
+use crate::blocking::{BlockingPool, join_until};
 use crate::context;
 use crate::event_loop::{EventLoop, LoopShared};
 use crate::task::JoinHandle;
@@ -187,19 +187,7 @@ impl Runtime {
         let deadline = timeout.map(|t| Instant::now() + t);
         self.handle.inner.blocking.shut_down(deadline);
         for thread in self.threads.drain(..) {
-            match deadline {
-                None => {
-                    let _ = thread.join();
-                }
-                Some(deadline) => {
-                    while !thread.is_finished() && Instant::now() < deadline {
-                        thread::sleep(Duration::from_millis(1));
-                    }
-                    if thread.is_finished() {
-                        let _ = thread.join();
-                    }
-                }
-            }
+            join_until(thread, deadline);
         }
     }
 }
