@@ -1,20 +1,28 @@
 //! One armed timer, shared by the future waiting on it and the loop's timer
-//! heap: a [`Slot`](crate::poll_desc::Slot) — the same `pdReady`/`pdWait`
-//! handshake a socket uses, loom-checked there — plus a cancelled flag.
+//! heap: a fired flag and the waiting task's waker in an `AtomicWaker`, plus
+//! a cancelled flag.
 //!
-//! The heap fires the entry by unblocking its slot; the future waits in the
-//! slot. A timer is one-shot: re-arming makes a new entry. This file knows
-//! nothing of heaps or futures.
+//! A timer has one waiter and fires once, so it needs less than a socket's
+//! `pdReady`/`pdWait` slot: the handshake is `AtomicWaker`'s documented
+//! one — the heap sets `fired`, then takes the waker; the future registers
+//! its waker, then checks `fired` — and allocates nothing beyond the entry.
+//! A timer is one-shot: re-arming makes a new entry. This file knows nothing
+//! of heaps or futures.
 
 use std::sync::Weak;
 use std::sync::atomic::{AtomicBool, Ordering::Acquire, Ordering::Release};
 use std::task::{Poll, Waker};
 
-use crate::poll_desc::{Direction, PollDesc, Slot};
+use futures::task::AtomicWaker;
+
+use crate::poll_desc::{Direction, PollDesc};
 
 #[derive(Debug)]
 pub(crate) struct TimerEntry {
-    slot: Slot,
+    /// Set (release) by the heap when the timer fires, before it takes the
+    /// waker; read (acquire) by the future after it registers its waker.
+    fired: AtomicBool,
+    waker: AtomicWaker,
     /// The future went away (dropped or re-armed): the heap discards the
     /// entry instead of firing it.
     cancelled: AtomicBool,
@@ -34,7 +42,8 @@ enum OnFire {
 impl TimerEntry {
     pub(crate) fn new() -> TimerEntry {
         TimerEntry {
-            slot: Slot::new(),
+            fired: AtomicBool::new(false),
+            waker: AtomicWaker::new(),
             cancelled: AtomicBool::new(false),
             on_fire: OnFire::Wake,
         }
@@ -43,7 +52,8 @@ impl TimerEntry {
     /// An entry that, when it fires, expires `desc`'s deadline for `dir`.
     pub(crate) fn deadline(desc: Weak<PollDesc>, dir: Direction) -> TimerEntry {
         TimerEntry {
-            slot: Slot::new(),
+            fired: AtomicBool::new(false),
+            waker: AtomicWaker::new(),
             cancelled: AtomicBool::new(false),
             on_fire: OnFire::Expire(desc, dir),
         }
@@ -51,15 +61,26 @@ impl TimerEntry {
 
     /// Waits until fired: `Ready` once the heap fired the entry.
     pub(crate) fn poll_fired(&self, waker: &Waker) -> Poll<()> {
-        // Only firing unblocks the slot, so its readiness means "fired".
-        self.slot.poll_ready(waker, || Ok::<(), ()>(())).map(|_| ())
+        if self.fired.load(Acquire) {
+            return Poll::Ready(());
+        }
+        // Register, then look again: a fire between the two finds the
+        // waker (or wakes it from `register` itself, AtomicWaker's
+        // guarantee), a fire before the register is seen here.
+        self.waker.register(waker);
+        if self.fired.load(Acquire) {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
     }
 
     /// Fires the entry, moving the wakers of the tasks it wakes into `out`.
     pub(crate) fn fire(&self, out: &mut Vec<Waker>) {
         match &self.on_fire {
             OnFire::Wake => {
-                self.slot.unblock(out);
+                self.fired.store(true, Release);
+                out.extend(self.waker.take());
             }
             OnFire::Expire(desc, dir) => {
                 if let Some(desc) = desc.upgrade() {
