@@ -50,6 +50,7 @@ use std::time::{Duration, Instant};
 
 use async_executor::{Executor, LocalExecutor};
 use futures_lite::future::block_on;
+use netloop_benches::{Knobs, env_var, minor_faults};
 
 /// Tasks spawned by one spawn+join run.
 const SPAWN_TASKS: u64 = 100_000;
@@ -69,29 +70,29 @@ fn main() {
     println!(
         "netloop executor benchmarks: {} measured runs per cell (median shown), 1 warm-up; \
          multi-thread runtimes use {} loops/workers; {} CPUs available",
-        config.runs,
+        config.knobs.runs,
         config.loops,
         thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
     );
     let started = Instant::now();
     let mut runtimes: Vec<Bench> = Kind::ALL
         .iter()
-        .filter(|kind| config.runtime_enabled(kind.name()))
+        .filter(|kind| config.knobs.runtime_enabled(kind.name()))
         .map(|&kind| Bench::new(kind, config.loops))
         .collect();
 
     let mut rows = Vec::new();
     for workload in Workload::ALL {
-        if !config.workload_enabled(workload) {
+        if !config.knobs.workload_enabled(workload.key()) {
             continue;
         }
-        let n = config.scaled(workload.iterations());
+        let n = config.knobs.scaled(workload.iterations(), 1);
         let mut cells: Vec<Option<Vec<Sample>>> = runtimes
             .iter()
             .map(|rt| rt.supports(workload).then(Vec::new))
             .collect();
         // Warm-up, then the measured runs, interleaved across runtimes.
-        for run in 0..=config.runs {
+        for run in 0..=config.knobs.runs {
             for (rt, cell) in runtimes.iter_mut().zip(&mut cells) {
                 let Some(samples) = cell else { continue };
                 let faults = minor_faults();
@@ -125,61 +126,21 @@ fn main() {
 // ---------------------------------------------------------------------------
 // Configuration.
 
-/// What the environment asks for.
+/// What the environment asks for: the shared knobs, plus
+/// `NETLOOP_BENCH_LOOPS` (loops / worker threads of the multi-thread cells).
 struct Config {
     loops: usize,
-    runs: usize,
-    scale: f64,
-    only: Option<Vec<String>>,
-    workloads: Option<Vec<String>>,
+    knobs: Knobs,
 }
 
 impl Config {
     fn from_env() -> Config {
-        fn var<T: std::str::FromStr>(name: &str, default: T) -> T {
-            match std::env::var(name) {
-                Ok(v) => v
-                    .trim()
-                    .parse()
-                    .unwrap_or_else(|_| panic!("{name}={v:?} does not parse")),
-                Err(_) => default,
-            }
-        }
-        fn list(name: &str) -> Option<Vec<String>> {
-            std::env::var(name).ok().map(|v| {
-                v.split(',')
-                    .map(|s| s.trim().to_owned())
-                    .filter(|s| !s.is_empty())
-                    .collect()
-            })
-        }
-        let loops: usize = var("NETLOOP_BENCH_LOOPS", 2);
-        let runs: usize = var("NETLOOP_BENCH_RUNS", 7);
+        let loops: usize = env_var("NETLOOP_BENCH_LOOPS", 2);
         assert!(loops >= 1, "NETLOOP_BENCH_LOOPS must be at least 1");
-        assert!(runs >= 1, "NETLOOP_BENCH_RUNS must be at least 1");
         Config {
             loops,
-            runs,
-            scale: var("NETLOOP_BENCH_SCALE", 1.0),
-            only: list("NETLOOP_BENCH_ONLY"),
-            workloads: list("NETLOOP_BENCH_WORKLOADS"),
+            knobs: Knobs::from_env(7),
         }
-    }
-
-    fn scaled(&self, n: u64) -> u64 {
-        ((n as f64 * self.scale) as u64).max(1)
-    }
-
-    fn runtime_enabled(&self, name: &str) -> bool {
-        self.only
-            .as_ref()
-            .is_none_or(|only| only.iter().any(|o| o == name))
-    }
-
-    fn workload_enabled(&self, workload: Workload) -> bool {
-        self.workloads
-            .as_ref()
-            .is_none_or(|w| w.iter().any(|o| o == workload.key()))
     }
 }
 
@@ -433,21 +394,6 @@ struct Sample {
     apart: Option<f64>,
     /// The process's minor page faults during the run.
     faults: u64,
-}
-
-/// The process's minor page faults so far (`minflt` of `/proc/self/stat`;
-/// 0 where that cannot be read). Freed heap that the allocator returned to
-/// the kernel costs a fault per page when it is touched again.
-fn minor_faults() -> u64 {
-    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
-        return 0;
-    };
-    // Fields after the command name, which ends with the last ')': state,
-    // ppid, pgrp, session, tty_nr, tpgid, flags, minflt.
-    stat.rsplit_once(')')
-        .and_then(|(_, rest)| rest.split_whitespace().nth(7))
-        .and_then(|minflt| minflt.parse().ok())
-        .unwrap_or(0)
 }
 
 /// A built runtime and what the benchmark needs to drive it.

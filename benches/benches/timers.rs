@@ -67,14 +67,17 @@ use std::task::{Context, Poll, Waker};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use netloop_benches::{Knobs, minor_faults};
+
 /// Timers per run.
 const TIMERS: u64 = 1_000_000;
 /// Pause between two measurements.
 const SETTLE: Duration = Duration::from_millis(5);
 
 fn main() {
-    let config = Config::from_env();
-    let n = config.scaled(TIMERS);
+    let config = Knobs::from_env(3);
+    // At least 1,000 timers, so that the deadline layouts stay meaningful.
+    let n = config.scaled(TIMERS, 1000);
     println!(
         "netloop timer benchmarks: {n} timers per run, {} measured runs per cell (median \
          shown), 1 warm-up; {} CPUs available",
@@ -253,61 +256,6 @@ fn stop_counting() -> Counted {
 
 // ---------------------------------------------------------------------------
 // Configuration.
-
-/// What the environment asks for.
-struct Config {
-    runs: usize,
-    scale: f64,
-    only: Option<Vec<String>>,
-    workloads: Option<Vec<String>>,
-}
-
-impl Config {
-    fn from_env() -> Config {
-        fn var<T: std::str::FromStr>(name: &str, default: T) -> T {
-            match std::env::var(name) {
-                Ok(v) => v
-                    .trim()
-                    .parse()
-                    .unwrap_or_else(|_| panic!("{name}={v:?} does not parse")),
-                Err(_) => default,
-            }
-        }
-        fn list(name: &str) -> Option<Vec<String>> {
-            std::env::var(name).ok().map(|v| {
-                v.split(',')
-                    .map(|s| s.trim().to_owned())
-                    .filter(|s| !s.is_empty())
-                    .collect()
-            })
-        }
-        let runs: usize = var("NETLOOP_BENCH_RUNS", 3);
-        assert!(runs >= 1, "NETLOOP_BENCH_RUNS must be at least 1");
-        Config {
-            runs,
-            scale: var("NETLOOP_BENCH_SCALE", 1.0),
-            only: list("NETLOOP_BENCH_ONLY"),
-            workloads: list("NETLOOP_BENCH_WORKLOADS"),
-        }
-    }
-
-    /// At least 1,000 timers, so that the deadline layouts stay meaningful.
-    fn scaled(&self, n: u64) -> u64 {
-        ((n as f64 * self.scale) as u64).max(1000)
-    }
-
-    fn runtime_enabled(&self, name: &str) -> bool {
-        self.only
-            .as_ref()
-            .is_none_or(|only| only.iter().any(|o| o == name))
-    }
-
-    fn workload_enabled(&self, key: &str) -> bool {
-        self.workloads
-            .as_ref()
-            .is_none_or(|w| w.iter().any(|o| o == key))
-    }
-}
 
 /// The deadline layout and what happens to the timers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -728,18 +676,6 @@ fn memory(kind: Kind, n: u64) -> Memory {
         armed,
         after,
     }
-}
-
-/// The process's minor page faults so far (`minflt` of `/proc/self/stat`;
-/// 0 where that cannot be read).
-fn minor_faults() -> u64 {
-    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
-        return 0;
-    };
-    stat.rsplit_once(')')
-        .and_then(|(_, rest)| rest.split_whitespace().nth(7))
-        .and_then(|minflt| minflt.parse().ok())
-        .unwrap_or(0)
 }
 
 // ---------------------------------------------------------------------------
