@@ -149,9 +149,12 @@ impl LoopShared {
         self.tasks_spawned.fetch_add(1, Relaxed);
     }
 
-    /// Counts a task of this loop whose future is gone.
+    /// Counts a task of this loop whose future is gone. Only the loop's own
+    /// thread calls this (a task's list entry is dropped at home), so a
+    /// plain load and store do, without a locked read-modify-write.
     pub(crate) fn task_finished(&self) {
-        self.tasks_finished.fetch_add(1, Relaxed);
+        let finished = self.tasks_finished.load(Relaxed);
+        self.tasks_finished.store(finished + 1, Relaxed);
     }
 
     /// Tasks given to this loop and not finished: running, waiting, or

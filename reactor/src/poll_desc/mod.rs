@@ -32,7 +32,7 @@ use crate::sys::EventBits;
 use crate::time::entry::TimerEntry;
 use crate::time::{Instant, timers};
 use crate::token::Token;
-pub(crate) use slot::Slot;
+use slot::Slot;
 
 /// The two directions a task can wait in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

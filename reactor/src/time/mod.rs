@@ -3,9 +3,9 @@
 //! Each event loop keeps its own timer heap ([`Timers`]), which sets the
 //! timeout of its `epoll_wait`: a loop with timers and nothing else to do
 //! sleeps exactly until the next deadline (millisecond precision, rounded
-//! up, never a busy poll). A timer is armed on the loop that first polls it
-//! and fires through the same `pdReady`/`pdWait` slot a socket uses, so it
-//! may be awaited from any loop afterwards.
+//! up, never a busy poll). A timer is armed on the loop that first polls it;
+//! firing wakes its waiter through an `AtomicWaker`, so it may be awaited
+//! from any loop afterwards.
 //!
 //! Time can be paused for tests on a current-thread runtime
 //! ([`pause`], [`resume`], [`advance`], `Builder::start_paused`). A paused
