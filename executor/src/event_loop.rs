@@ -18,7 +18,6 @@ use std::io;
 use std::sync::Arc;
 use std::sync::atomic::{
     AtomicBool, AtomicU64, AtomicUsize, Ordering::Acquire, Ordering::Relaxed, Ordering::Release,
-    Ordering::SeqCst, fence,
 };
 use std::task::Waker;
 use std::time::Duration;
@@ -27,6 +26,7 @@ use async_task::Runnable;
 use netloop_reactor::time::{Timers, timers};
 use netloop_reactor::{EventBuffer, Poller, coop};
 
+use crate::closed_flag::ClosedFlag;
 use crate::context;
 use crate::runtime::Callback;
 
@@ -46,7 +46,7 @@ pub(crate) struct LoopShared {
     shutdown: AtomicBool,
     /// Set once shutdown has dropped every task of the loop: from then on a
     /// remote push drops what it finds queued (see `schedule_remote`).
-    closed: AtomicBool,
+    closed: ClosedFlag,
     tasks_alive: AtomicUsize,
     /// Tasks ever spawned onto this loop (any thread adds).
     tasks_spawned: AtomicU64,
@@ -98,7 +98,7 @@ impl LoopShared {
             index,
             poller: Poller::new()?,
             shutdown: AtomicBool::new(false),
-            closed: AtomicBool::new(false),
+            closed: ClosedFlag::new(),
             tasks_alive: AtomicUsize::new(0),
             tasks_spawned: AtomicU64::new(0),
             tasks_finished: AtomicU64::new(0),
@@ -112,17 +112,13 @@ impl LoopShared {
     /// wake signal.
     pub(crate) fn schedule_remote(&self, runnable: Runnable) {
         self.remote_schedules.fetch_add(1, Relaxed);
-        self.poller.trigger(runnable);
-        // A push can race with the loop's last drain at shutdown. The
-        // fences order "push, then look at `closed`" against the loop's
-        // "set `closed`, then drain": either the loop's drain sees this
-        // push, or this thread sees `closed` and drops what is queued
-        // itself. Only runnables of tasks whose futures shutdown already
-        // dropped, or of `Send` tasks spawned in the race, can be there.
-        fence(SeqCst);
-        if self.closed.load(Relaxed) {
-            self.drop_queued();
-        }
+        // A push can race with the loop's last drain at shutdown: either
+        // that drain finds it, or this thread finds the queues closed and
+        // drops what is queued itself (`closed_flag.rs`). Only runnables of
+        // tasks whose futures shutdown already dropped, or of `Send` tasks
+        // spawned in the race, can be there.
+        self.closed
+            .push_then_check(|| self.poller.trigger(runnable), || self.drop_queued());
     }
 
     /// Drops every runnable in the remote queues (cancelling their tasks).
@@ -373,8 +369,8 @@ impl EventLoop {
             }
         }
         // Close the remote queues: see `schedule_remote` for the handshake.
-        self.shared.closed.store(true, Relaxed);
-        fence(SeqCst);
-        self.shared.drop_queued();
+        self.shared
+            .closed
+            .close_then_drain(|| self.shared.drop_queued());
     }
 }

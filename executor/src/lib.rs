@@ -31,6 +31,7 @@
 
 mod balancer;
 mod blocking;
+mod closed_flag;
 mod context;
 mod event_loop;
 mod loom;
