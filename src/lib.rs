@@ -28,6 +28,18 @@ pub use netloop_executor::task_local;
 pub use netloop_macros::{main, test};
 pub use netloop_reactor as reactor;
 
+/// Networking: tokio's TCP types (UDP and Unix sockets follow), with Go's
+/// per-connection deadlines.
+pub mod net {
+    pub use netloop_reactor::net::*;
+}
+
+/// tokio's readiness types, [`Interest`](io::Interest) and
+/// [`Ready`](io::Ready).
+pub mod io {
+    pub use netloop_reactor::io::{Interest, Ready};
+}
+
 /// The runtime: tokio's `Builder`, `Runtime` and `Handle`, plus netloop's
 /// load balancers and per-loop counters.
 pub mod runtime {

@@ -15,6 +15,7 @@ use std::sync::Arc;
 use std::task::Waker;
 
 use async_task::Runnable;
+use netloop_reactor::context::{self as io_context, IoContext};
 use netloop_reactor::time::{Timers, timers};
 
 use crate::event_loop::LoopShared;
@@ -37,6 +38,9 @@ pub(crate) struct LocalLoop {
     /// poll or drop them (a current-thread runtime can move between
     /// threads; its local tasks cannot).
     pub(crate) local_owner: Option<std::thread::ThreadId>,
+    /// What sockets polled while this loop is installed register with
+    /// (`io_context.rs`), installed in the reactor with the loop.
+    pub(crate) io: Arc<dyn IoContext>,
 }
 
 /// A slab of the wakers of a loop's live tasks: what shutdown wakes so that
@@ -129,6 +133,7 @@ thread_local! {
 fn swap_loop(mut new: Option<LocalLoop>) -> Option<LocalLoop> {
     let timers_in = new.as_mut().and_then(|lp| lp.timers.take());
     let timers_out = timers::install(timers_in);
+    io_context::set_loop(new.as_ref().map(|lp| lp.io.clone()));
     let mut old = LOOP
         .try_with(|cell| std::mem::replace(&mut *cell.borrow_mut(), new))
         .ok()
@@ -291,6 +296,11 @@ pub(crate) fn current_handle() -> Option<Handle> {
 
 /// Makes `handle` this thread's entered runtime; returns the previous one.
 pub(crate) fn enter(handle: Option<Handle>) -> Option<Handle> {
+    io_context::set_entered(handle.as_ref().map(|handle| {
+        Arc::new(crate::io_context::RuntimeIo {
+            handle: handle.clone(),
+        }) as Arc<dyn IoContext>
+    }));
     ENTERED
         .try_with(|cell| std::mem::replace(&mut *cell.borrow_mut(), handle))
         .ok()

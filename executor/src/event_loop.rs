@@ -372,5 +372,8 @@ impl EventLoop {
         self.shared
             .closed
             .close_then_drain(|| self.shared.drop_queued());
+        // Sockets that outlive their tasks (held elsewhere) fail their next
+        // wait instead of waiting on a loop that no longer turns.
+        self.shared.poller.close();
     }
 }

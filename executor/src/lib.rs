@@ -34,6 +34,7 @@ mod blocking;
 mod closed_flag;
 mod context;
 mod event_loop;
+mod io_context;
 mod loom;
 pub mod runtime;
 mod schedule;

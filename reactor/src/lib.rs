@@ -23,8 +23,11 @@
 
 #![doc(test(attr(deny(warnings))))]
 
+pub mod context;
 pub mod coop;
+pub mod io;
 mod loom;
+pub mod net;
 mod poll_desc;
 mod poller;
 mod queues;

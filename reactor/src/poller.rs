@@ -227,6 +227,16 @@ impl<T> Poller<T> {
         removed
     }
 
+    /// Closes every registered descriptor (their waiters wake with the
+    /// closed error) and refuses registrations from now on: the loop is
+    /// shutting down. The fds themselves stay with their owners, who close
+    /// them; `deregister` of a closed descriptor reports `NotFound`.
+    pub fn close(&self) {
+        let mut wakers = Vec::new();
+        self.registry.close(|desc| desc.close(&mut wakers));
+        poll_desc::wake_all(wakers);
+    }
+
     /// How many descriptors are registered.
     pub fn registered(&self) -> usize {
         self.registry.len()
@@ -358,9 +368,7 @@ impl<T> Drop for Poller<T> {
     /// them wake and see an error instead of waiting forever on a poller
     /// that no longer exists. The epoll and eventfd fds close with it.
     fn drop(&mut self) {
-        let mut wakers = Vec::new();
-        self.registry.drain(|desc| desc.close(&mut wakers));
-        poll_desc::wake_all(wakers);
+        self.close();
     }
 }
 
@@ -372,5 +380,15 @@ impl<T> fmt::Debug for Poller<T> {
             .field("registered", &self.registry.len())
             .field("stats", &self.stats())
             .finish_non_exhaustive()
+    }
+}
+
+impl<T: Send> crate::context::Driver for Poller<T> {
+    fn register(&self, fd: BorrowedFd<'_>) -> io::Result<Arc<PollDesc>> {
+        Poller::register(self, fd)
+    }
+
+    fn deregister(&self, fd: BorrowedFd<'_>, desc: &PollDesc) -> io::Result<()> {
+        Poller::deregister(self, fd, desc)
     }
 }

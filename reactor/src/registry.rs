@@ -30,6 +30,8 @@ pub(crate) struct Slab {
     /// Indices freed since the last [`Registry::release_freed`]: events in
     /// the batch being dispatched may still name them.
     freed: Vec<u32>,
+    /// Set by [`Registry::close`]: nothing may register any more.
+    closed: bool,
 }
 
 #[derive(Debug, Default)]
@@ -42,6 +44,11 @@ impl Registry {
     /// Allocates a slot and its descriptor.
     pub(crate) fn insert(&self) -> std::io::Result<Arc<PollDesc>> {
         let mut slab = self.lock();
+        if slab.closed {
+            return Err(std::io::Error::other(
+                "the event loop this socket would join has shut down",
+            ));
+        }
         let index = match slab.free.pop() {
             Some(index) => index,
             None => {
@@ -93,14 +100,17 @@ impl Registry {
         true
     }
 
-    /// Empties the registry, handing every descriptor it held to `f`.
-    pub(crate) fn drain(&self, mut f: impl FnMut(Arc<PollDesc>)) {
+    /// Empties the registry, handing every descriptor it held to `f`, and
+    /// refuses every registration from then on.
+    pub(crate) fn close(&self, mut f: impl FnMut(Arc<PollDesc>)) {
         let mut slab = self.lock();
         let Slab {
             entries,
             free,
             freed,
+            closed,
         } = &mut *slab;
+        *closed = true;
         for (index, entry) in entries.iter_mut().enumerate() {
             if let Some(desc) = entry.desc.take() {
                 entry.generation = entry.generation.wrapping_add(1);

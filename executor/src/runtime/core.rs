@@ -20,6 +20,7 @@ use super::handle::Handle;
 use super::main_flag::MainFlag;
 use crate::context::{self, LocalLoop, TaskList};
 use crate::event_loop::{EventLoop, LoopShared};
+use crate::io_context::{LoopIo, RuntimeIo};
 use netloop_reactor::time::Timers;
 
 /// The index guest loops report: they belong to no runtime's loop list.
@@ -136,7 +137,18 @@ impl fmt::Debug for Core {
 
 /// A loop's thread-local state, empty.
 pub(crate) fn new_local(shared: Arc<LoopShared>, handle: Handle) -> LocalLoop {
+    let io: Arc<dyn netloop_reactor::context::IoContext> = if shared.index == GUEST_INDEX {
+        Arc::new(RuntimeIo {
+            handle: handle.clone(),
+        })
+    } else {
+        Arc::new(LoopIo {
+            shared: shared.clone(),
+            handle: handle.clone(),
+        })
+    };
     LocalLoop {
+        io,
         shared,
         handle,
         queue: VecDeque::new(),

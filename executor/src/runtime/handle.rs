@@ -66,17 +66,7 @@ impl Handle {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let loops = &self.inner.loops;
-        let index = if loops.len() == 1 {
-            0
-        } else {
-            self.home_loop().unwrap_or_else(|| {
-                self.inner
-                    .balancer
-                    .pick(&Loads::new(loops), None)
-                    .min(loops.len() - 1)
-            })
-        };
+        let index = self.home_loop().unwrap_or_else(|| self.pick_loop(None));
         schedule::spawn_on(&self.inner.loops[index], future)
     }
 
@@ -162,6 +152,19 @@ impl Handle {
     }
 
     /// This thread's loop, when `spawn_at_home` keeps spawns there.
+    /// The loop the balancer picks for new work from `source` (if known).
+    pub(crate) fn pick_loop(&self, source: Option<std::net::IpAddr>) -> usize {
+        let loops = &self.inner.loops;
+        if loops.len() == 1 {
+            0
+        } else {
+            self.inner
+                .balancer
+                .pick(&Loads::new(loops), source)
+                .min(loops.len() - 1)
+        }
+    }
+
     fn home_loop(&self) -> Option<usize> {
         if self.inner.spawn_at_home {
             self.current_loop()

@@ -1,5 +1,5 @@
 //! Byte I/O on borrowed fds: `read` / `write` / `readv` / `writev`,
-//! `recv` / `peek` / `send` (`MSG_NOSIGNAL`), `shutdown` and a `close` that
+//! `recv` / `peek` / `send` / `send_vectored` (`MSG_NOSIGNAL`), `shutdown` and a `close` that
 //! reports its error.
 //!
 //! Every call is a single nonblocking attempt: `EINTR` is retried, `EAGAIN`
@@ -100,6 +100,25 @@ pub fn send(fd: BorrowedFd<'_>, buf: &[u8]) -> io::Result<usize> {
         // SAFETY: `buf` is a valid buffer of at least `len` bytes borrowed for
         // the call, only read by the kernel; `fd` is borrowed, so it stays open.
         unsafe { libc::send(fd.as_raw_fd(), buf.as_ptr().cast(), len, libc::MSG_NOSIGNAL) }
+    })?;
+    Ok(n as usize)
+}
+
+/// Gather send from `bufs` (at most the first 1024 of them) with
+/// `MSG_NOSIGNAL` (`sendmsg`): `writev` for sockets, minus the `SIGPIPE`.
+pub fn send_vectored(fd: BorrowedFd<'_>, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+    let count = bufs.len().min(IOV_MAX);
+    // SAFETY: an all-zero `msghdr` is valid (no name, no control data).
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    // `IoSlice` is ABI-compatible with `iovec` (std guarantees it); the
+    // kernel only reads through this pointer despite its `*mut` type.
+    msg.msg_iov = bufs.as_ptr().cast::<libc::iovec>().cast_mut();
+    msg.msg_iovlen = count as _;
+    let n = cvt_r(|| {
+        // SAFETY: `msg` points at `count` iovecs describing readable buffers
+        // borrowed for the call, and at no name or control data; `fd` is
+        // borrowed, so it stays open.
+        unsafe { libc::sendmsg(fd.as_raw_fd(), &raw const msg, libc::MSG_NOSIGNAL) }
     })?;
     Ok(n as usize)
 }

@@ -158,6 +158,55 @@ pub fn accept4(fd: BorrowedFd<'_>) -> io::Result<(OwnedFd, SocketAddr)> {
     }
 }
 
+/// Accepts a connection as a nonblocking, close-on-exec socket without
+/// asking for the peer's address (for `AF_UNIX` listeners, whose peers are
+/// usually unnamed). Retries as [`accept4`] does.
+pub fn accept4_unaddressed(fd: BorrowedFd<'_>) -> io::Result<OwnedFd> {
+    loop {
+        // SAFETY: null address and length pointers are allowed (the peer's
+        // address is not wanted). On success accept4 returns a new fd that
+        // nothing else owns, which `OwnedFd` takes over immediately.
+        let res = unsafe {
+            cvt(libc::accept4(
+                fd.as_raw_fd(),
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+                libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
+            ))
+            .map(|raw| OwnedFd::from_raw_fd(raw))
+        };
+        match res {
+            Ok(accepted) => return Ok(accepted),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) if e.raw_os_error() == Some(libc::ECONNABORTED) => continue,
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// The credentials of the process at the other end of a Unix socket
+/// (`SO_PEERCRED`): `(pid, uid, gid)`.
+pub fn peer_cred(fd: BorrowedFd<'_>) -> io::Result<(i32, u32, u32)> {
+    let mut cred = libc::ucred {
+        pid: 0,
+        uid: 0,
+        gid: 0,
+    };
+    let mut len = size_of::<libc::ucred>() as libc::socklen_t;
+    // SAFETY: `cred` and `len` are valid, writable out-parameters and `len`
+    // holds `cred`'s size, so the kernel writes within bounds.
+    cvt(unsafe {
+        libc::getsockopt(
+            fd.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_PEERCRED,
+            (&raw mut cred).cast::<libc::c_void>(),
+            &mut len,
+        )
+    })?;
+    Ok((cred.pid, cred.uid, cred.gid))
+}
+
 /// Starts connecting `fd` to `addr`. Not retried: on a nonblocking socket the
 /// usual result is an `EINPROGRESS` error (see [`is_in_progress`]); wait for
 /// writability, then check [`take_error`].
@@ -167,6 +216,16 @@ pub fn connect(fd: BorrowedFd<'_>, addr: &SocketAddr) -> io::Result<()> {
     // lives across the call and is only read; `fd` is borrowed, so it is open.
     cvt(unsafe { libc::connect(fd.as_raw_fd(), raw.as_ptr(), len) })?;
     Ok(())
+}
+
+/// Whether `err` says the process or system ran out of something an
+/// `accept` needs (`EMFILE`, `ENFILE`, `ENOBUFS`, `ENOMEM`): retrying at
+/// once would fail again, so an accept loop should pause.
+pub fn is_resource_exhaustion(err: &io::Error) -> bool {
+    matches!(
+        err.raw_os_error(),
+        Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM)
+    )
 }
 
 /// Whether `err` is `EINPROGRESS`, a nonblocking connect still under way.
@@ -246,6 +305,8 @@ impl SockOpt {
     pub const IP_TTL: SockOpt = SockOpt::new(libc::IPPROTO_IP, libc::IP_TTL);
     /// `IPPROTO_IPV6` / `IPV6_V6ONLY`.
     pub const IPV6_V6ONLY: SockOpt = SockOpt::new(libc::IPPROTO_IPV6, libc::IPV6_V6ONLY);
+    /// `IPPROTO_IP` / `IP_TOS`.
+    pub const IP_TOS: SockOpt = SockOpt::new(libc::IPPROTO_IP, libc::IP_TOS);
     /// `SOL_SOCKET` / `SO_BROADCAST`.
     pub const BROADCAST: SockOpt = SockOpt::new(libc::SOL_SOCKET, libc::SO_BROADCAST);
 

@@ -1,0 +1,32 @@
+//! `netloop::net`: tokio's socket types on netloop's per-descriptor
+//! `PollDesc` slots.
+//!
+//! Every type wraps a [`source::Source`]: the socket, registered lazily
+//! with the poller of the loop that first polls it, and optimistic I/O
+//! (try the syscall, wait only on `EAGAIN`). Deadlines are Go's
+//! (`set_read_deadline` / `set_write_deadline`).
+//!
+//! This module knows sockets; it spawns nothing and names no executor (the
+//! loop a socket joins comes from [`crate::context`]).
+
+mod accept_backoff;
+mod addr;
+mod readiness;
+mod source;
+mod stream_io;
+pub mod tcp;
+
+pub use addr::{ToSocketAddrs, lookup_host};
+pub use tcp::{TcpListener, TcpSocket, TcpStream};
+
+use crate::io::Interest;
+use crate::poll_desc::Direction;
+
+/// The slot an `Interest` waits in: read for readable/priority, else write.
+pub(crate) fn direction_of(interest: Interest) -> Direction {
+    if interest.is_readable() {
+        Direction::Read
+    } else {
+        Direction::Write
+    }
+}

@@ -1,0 +1,247 @@
+//! `Source`: one socket (a std type owning the fd) with its lazy
+//! registration and per-direction readiness hints — what every netloop
+//! socket type is built on.
+//!
+//! Registration is lazy (DESIGN §3): nothing joins a poller until the first
+//! operation that may have to wait, which registers the fd with the poller
+//! of the thread it runs on ([`context::driver`]). So a connection accepted
+//! on one loop and moved into a task on another is served by the second
+//! loop's epoll. Dropping a `Source` deregisters the fd before it closes.
+//!
+//! Operations are optimistic ([`PollDesc::poll_io`]): try the syscall, wait
+//! in the direction's slot only on `EAGAIN`. The *hints* give `readable()` /
+//! `writable()` tokio's meaning — "the socket may be ready until an
+//! operation says otherwise": a reported readiness is remembered until an
+//! operation in that direction fails with `WouldBlock`, because an
+//! edge-triggered slot alone would wait for the *next* edge even though
+//! data is still queued.
+//!
+//! This file knows the registration and readiness protocol, not what the
+//! socket is (TCP, UDP, Unix) nor any executor.
+
+use std::fmt;
+use std::future::poll_fn;
+use std::io;
+use std::os::fd::{AsFd, BorrowedFd};
+use std::sync::atomic::{AtomicBool, Ordering::Acquire, Ordering::Release};
+use std::sync::{Arc, OnceLock, Weak};
+use std::task::{Context, Poll, ready};
+
+use crate::context::{self, Driver};
+use crate::io::{Interest, Ready};
+use crate::poll_desc::{Direction, PollDesc};
+use crate::time::Instant;
+
+/// A socket and its (lazy) place in a poller.
+pub(crate) struct Source<S: AsFd> {
+    /// `None` only after [`Source::into_inner`] took it.
+    io: Option<S>,
+    registration: OnceLock<Registration>,
+    /// Read, write: readiness was reported and no operation in that
+    /// direction has met `EAGAIN` since.
+    hint: [AtomicBool; 2],
+}
+
+struct Registration {
+    desc: Arc<PollDesc>,
+    /// The poller holding the fd; gone once its loop has shut down.
+    driver: Weak<dyn Driver>,
+}
+
+impl<S: AsFd> Source<S> {
+    /// Wraps `io`, which must be in nonblocking mode.
+    pub(crate) fn new(io: S) -> Source<S> {
+        Source {
+            io: Some(io),
+            registration: OnceLock::new(),
+            hint: [AtomicBool::new(false), AtomicBool::new(false)],
+        }
+    }
+
+    /// The socket.
+    pub(crate) fn get_ref(&self) -> &S {
+        self.io
+            .as_ref()
+            .expect("a Source's socket is only taken by into_inner")
+    }
+
+    /// The socket's fd.
+    pub(crate) fn fd(&self) -> BorrowedFd<'_> {
+        self.get_ref().as_fd()
+    }
+
+    /// The descriptor the socket waits in, registering it with this
+    /// thread's poller on first use.
+    fn desc(&self) -> io::Result<&Arc<PollDesc>> {
+        if let Some(reg) = self.registration.get() {
+            return Ok(&reg.desc);
+        }
+        self.register()
+    }
+
+    #[cold]
+    fn register(&self) -> io::Result<&Arc<PollDesc>> {
+        let driver = context::driver()?;
+        let desc = match driver.register(self.fd()) {
+            Ok(desc) => desc,
+            // Another thread registered it with this same poller and has
+            // not published it yet: wait for it to.
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => loop {
+                if let Some(reg) = self.registration.get() {
+                    return Ok(&reg.desc);
+                }
+                std::thread::yield_now();
+            },
+            Err(e) => return Err(e),
+        };
+        let reg = Registration {
+            desc,
+            driver: Arc::downgrade(&driver),
+        };
+        if let Err(lost) = self.registration.set(reg) {
+            // Another thread registered it with another poller first: ours
+            // goes (the epoll_ctl on the same fd is harmless either way).
+            let _ = driver.deregister(self.fd(), &lost.desc);
+        }
+        Ok(&self.registration.get().expect("set above").desc)
+    }
+
+    fn note_would_block<R>(&self, dir: Direction, result: &io::Result<R>) {
+        if matches!(result, Err(e) if e.kind() == io::ErrorKind::WouldBlock) {
+            self.hint[index(dir)].store(false, Release);
+        }
+    }
+
+    /// Optimistic I/O in `dir`: tries `op`, waits for readiness only on
+    /// `WouldBlock` (see [`PollDesc::poll_io`], which also spends the
+    /// task's cooperative budget and honours deadlines).
+    pub(crate) fn poll_io<R>(
+        &self,
+        dir: Direction,
+        cx: &mut Context<'_>,
+        mut op: impl FnMut(&S) -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        let desc = match self.desc() {
+            Ok(desc) => desc,
+            Err(e) => return Poll::Ready(Err(e)),
+        };
+        let io = self.get_ref();
+        desc.poll_io(dir, cx, || {
+            let result = op(io);
+            self.note_would_block(dir, &result);
+            result
+        })
+    }
+
+    /// [`poll_io`](Self::poll_io) as a future.
+    pub(crate) async fn async_io<R>(
+        &self,
+        dir: Direction,
+        mut op: impl FnMut(&S) -> io::Result<R>,
+    ) -> io::Result<R> {
+        poll_fn(|cx| self.poll_io(dir, cx, &mut op)).await
+    }
+
+    /// One attempt, no waiting (tokio's `try_read` & co.): a `WouldBlock`
+    /// clears the direction's hint, so the next `readable()` /
+    /// `writable()` waits for new readiness.
+    pub(crate) fn try_io<R>(
+        &self,
+        dir: Direction,
+        op: impl FnOnce(&S) -> io::Result<R>,
+    ) -> io::Result<R> {
+        let result = op(self.get_ref());
+        self.note_would_block(dir, &result);
+        result
+    }
+
+    /// Waits until `dir` may be ready: at once while its hint holds, else
+    /// until the poller reports readiness.
+    pub(crate) fn poll_ready(&self, dir: Direction, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        if self.hint[index(dir)].load(Acquire) {
+            return Poll::Ready(Ok(()));
+        }
+        let desc = self.desc()?;
+        ready!(desc.poll_ready(dir, cx))?;
+        self.hint[index(dir)].store(true, Release);
+        Poll::Ready(Ok(()))
+    }
+
+    /// Waits until any direction of `interest` may be ready, and says which.
+    pub(crate) fn poll_ready_interest(
+        &self,
+        interest: Interest,
+        cx: &mut Context<'_>,
+    ) -> Poll<io::Result<Ready>> {
+        let mut ready = Ready::EMPTY;
+        if interest.is_readable()
+            && let Poll::Ready(result) = self.poll_ready(Direction::Read, cx)
+        {
+            result?;
+            ready |= Ready::READABLE;
+        }
+        if interest.is_writable()
+            && let Poll::Ready(result) = self.poll_ready(Direction::Write, cx)
+        {
+            result?;
+            ready |= Ready::WRITABLE;
+        }
+        if ready.is_empty() {
+            Poll::Pending
+        } else {
+            Poll::Ready(Ok(ready))
+        }
+    }
+
+    /// [`poll_ready_interest`](Self::poll_ready_interest) as a future.
+    pub(crate) async fn ready(&self, interest: Interest) -> io::Result<Ready> {
+        poll_fn(|cx| self.poll_ready_interest(interest, cx)).await
+    }
+
+    /// Sets or clears the deadline of `dir` (Go's `SetReadDeadline` /
+    /// `SetWriteDeadline`); registers the socket if it was not yet.
+    pub(crate) fn set_deadline(&self, dir: Direction, deadline: Option<Instant>) -> io::Result<()> {
+        self.desc()?.set_deadline(dir, deadline)
+    }
+
+    /// Deregisters the socket and hands it back.
+    pub(crate) fn into_inner(mut self) -> S {
+        self.deregister();
+        self.io
+            .take()
+            .expect("a Source's socket is only taken once")
+    }
+
+    fn deregister(&mut self) {
+        if let Some(reg) = self.registration.take()
+            && let Some(driver) = reg.driver.upgrade()
+            && let Some(io) = self.io.as_ref()
+        {
+            // NotFound: the loop shut down and closed the descriptor itself.
+            let _ = driver.deregister(io.as_fd(), &reg.desc);
+        }
+    }
+}
+
+fn index(dir: Direction) -> usize {
+    match dir {
+        Direction::Read => 0,
+        Direction::Write => 1,
+    }
+}
+
+impl<S: AsFd> Drop for Source<S> {
+    fn drop(&mut self) {
+        // Out of epoll before the fd closes (the field drops after this).
+        self.deregister();
+    }
+}
+
+impl<S: AsFd + fmt::Debug> fmt::Debug for Source<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Source")
+            .field("io", &self.io)
+            .field("registered", &self.registration.get().is_some())
+            .finish()
+    }
+}

@@ -1,0 +1,192 @@
+//! Byte-stream I/O over a [`Source`], written once for TCP and Unix streams
+//! and their halves: the `futures::io::{AsyncRead, AsyncWrite}`
+//! implementations and, with the `tokio` feature, tokio's.
+//!
+//! `poll_write_vectored` is one `sendmsg` (`MSG_NOSIGNAL`: a closed peer is
+//! `BrokenPipe`, never `SIGPIPE`); `poll_close` / `poll_shutdown` shut the
+//! write direction down (the peer reads EOF) and leave reading open.
+//!
+//! This file knows stream syscalls and the traits' contracts, not which
+//! socket type it serves.
+
+use std::io::{self, IoSlice, IoSliceMut};
+use std::net::Shutdown;
+use std::os::fd::AsFd;
+use std::task::{Context, Poll};
+
+use super::source::Source;
+use crate::poll_desc::Direction;
+use crate::sys;
+
+impl<S: AsFd> Source<S> {
+    pub(crate) fn poll_recv(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_io(Direction::Read, cx, |io| sys::io::recv(io.as_fd(), buf))
+    }
+
+    pub(crate) fn poll_recv_vectored(
+        &self,
+        cx: &mut Context<'_>,
+        bufs: &mut [IoSliceMut<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_io(Direction::Read, cx, |io| sys::io::readv(io.as_fd(), bufs))
+    }
+
+    pub(crate) fn poll_send(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        self.poll_io(Direction::Write, cx, |io| sys::io::send(io.as_fd(), buf))
+    }
+
+    pub(crate) fn poll_send_vectored(
+        &self,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_io(Direction::Write, cx, |io| {
+            sys::io::send_vectored(io.as_fd(), bufs)
+        })
+    }
+
+    /// Shuts the write direction down; a socket that is no longer
+    /// connected (the peer already went) has nothing left to shut.
+    pub(crate) fn shutdown_write(&self) -> io::Result<()> {
+        match sys::io::shutdown(self.fd(), Shutdown::Write) {
+            Err(e) if e.kind() == io::ErrorKind::NotConnected => Ok(()),
+            other => other,
+        }
+    }
+
+    #[cfg(feature = "tokio")]
+    pub(crate) fn poll_recv_buf(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let n = std::task::ready!(self.poll_recv(cx, buf.initialize_unfilled()))?;
+        buf.advance(n);
+        Poll::Ready(Ok(()))
+    }
+}
+
+/// `futures::io::AsyncRead` (and tokio's, with the feature) for a type
+/// whose `$this => $source` expression reaches its `Source`.
+macro_rules! impl_async_read {
+    ([$($gen:tt)*] $ty:ty, $this:ident => $source:expr) => {
+        impl<$($gen)*> futures::io::AsyncRead for $ty {
+            fn poll_read(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+                buf: &mut [u8],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                let $this = &*self;
+                $source.poll_recv(cx, buf)
+            }
+
+            fn poll_read_vectored(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+                bufs: &mut [std::io::IoSliceMut<'_>],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                let $this = &*self;
+                $source.poll_recv_vectored(cx, bufs)
+            }
+        }
+
+        #[cfg(feature = "tokio")]
+        impl<$($gen)*> tokio::io::AsyncRead for $ty {
+            fn poll_read(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+                buf: &mut tokio::io::ReadBuf<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                let $this = &*self;
+                $source.poll_recv_buf(cx, buf)
+            }
+        }
+    };
+}
+
+/// `futures::io::AsyncWrite` (and tokio's, with the feature); `$close` is
+/// what closing does (shut the write direction down).
+macro_rules! impl_async_write {
+    ([$($gen:tt)*] $ty:ty, $this:ident => $source:expr, close => $close:expr) => {
+        impl<$($gen)*> futures::io::AsyncWrite for $ty {
+            fn poll_write(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+                buf: &[u8],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                let $this = &*self;
+                $source.poll_send(cx, buf)
+            }
+
+            fn poll_write_vectored(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+                bufs: &[std::io::IoSlice<'_>],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                let $this = &*self;
+                $source.poll_send_vectored(cx, bufs)
+            }
+
+            fn poll_flush(
+                self: std::pin::Pin<&mut Self>,
+                _cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                std::task::Poll::Ready(Ok(()))
+            }
+
+            fn poll_close(
+                self: std::pin::Pin<&mut Self>,
+                _cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                let $this = &*self;
+                std::task::Poll::Ready($close)
+            }
+        }
+
+        #[cfg(feature = "tokio")]
+        impl<$($gen)*> tokio::io::AsyncWrite for $ty {
+            fn poll_write(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+                buf: &[u8],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                let $this = &*self;
+                $source.poll_send(cx, buf)
+            }
+
+            fn poll_write_vectored(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+                bufs: &[std::io::IoSlice<'_>],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                let $this = &*self;
+                $source.poll_send_vectored(cx, bufs)
+            }
+
+            fn is_write_vectored(&self) -> bool {
+                true
+            }
+
+            fn poll_flush(
+                self: std::pin::Pin<&mut Self>,
+                _cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                std::task::Poll::Ready(Ok(()))
+            }
+
+            fn poll_shutdown(
+                self: std::pin::Pin<&mut Self>,
+                _cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                let $this = &*self;
+                std::task::Poll::Ready($close)
+            }
+        }
+    };
+}
+
+pub(crate) use {impl_async_read, impl_async_write};

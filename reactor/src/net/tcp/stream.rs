@@ -1,0 +1,265 @@
+//! `TcpStream`: tokio's, on a lazily registered [`Source`].
+//!
+//! This file knows TCP stream calls; readiness and registration are
+//! `source.rs`'s, the byte-stream traits `stream_io.rs`'s.
+
+use std::fmt;
+use std::io;
+use std::net::{Shutdown, SocketAddr};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use super::socket::TcpSocket;
+use super::split::{ReadHalf, WriteHalf};
+use super::split_owned::{OwnedReadHalf, OwnedWriteHalf};
+use crate::net::addr::{ToSocketAddrs, each_addr};
+use crate::net::readiness::{readiness_methods, stream_try_methods};
+use crate::net::source::Source;
+use crate::net::stream_io::{impl_async_read, impl_async_write};
+use crate::poll_desc::Direction;
+use crate::sys::{self, socket::SockOpt};
+
+/// A TCP connection.
+///
+/// Reads and writes are optimistic: the syscall is tried first, and the
+/// task waits in the socket's descriptor only on `EAGAIN`. The socket joins
+/// the poller of the loop that first waits on it, so a stream accepted on
+/// one loop and moved into a task on another is served by the second.
+///
+/// Implements `futures::io::{AsyncRead, AsyncWrite}` (for `TcpStream` and
+/// `&TcpStream`), and tokio's with the `tokio` feature. Closing (or
+/// `shutdown`) shuts the write direction down; dropping closes the socket.
+pub struct TcpStream {
+    pub(super) source: Source<std::net::TcpStream>,
+}
+
+impl TcpStream {
+    /// Connects to `addr`, trying each address it resolves to in turn
+    /// (tokio's `TcpStream::connect`).
+    ///
+    /// # Errors
+    ///
+    /// The last address's error (`ConnectionRefused`, `TimedOut`, ...), or
+    /// `InvalidInput` when `addr` resolves to nothing.
+    pub async fn connect<A: ToSocketAddrs>(addr: A) -> io::Result<TcpStream> {
+        each_addr(&addr, |addr| async move {
+            TcpSocket::new_for_addr(&addr)?.connect(addr).await
+        })
+        .await
+    }
+
+    pub(crate) fn from_source_std(stream: std::net::TcpStream) -> TcpStream {
+        TcpStream {
+            source: Source::new(stream),
+        }
+    }
+
+    /// Wraps a std stream, switching it to nonblocking mode (tokio asks its
+    /// caller to do that; netloop does it).
+    ///
+    /// # Errors
+    ///
+    /// Setting nonblocking mode failed.
+    pub fn from_std(stream: std::net::TcpStream) -> io::Result<TcpStream> {
+        stream.set_nonblocking(true)?;
+        Ok(TcpStream::from_source_std(stream))
+    }
+
+    /// Deregisters the stream and returns it as a std stream, still in
+    /// nonblocking mode (as tokio does).
+    ///
+    /// # Errors
+    ///
+    /// Never, today; the signature is tokio's.
+    pub fn into_std(self) -> io::Result<std::net::TcpStream> {
+        Ok(self.source.into_inner())
+    }
+
+    /// The local address.
+    ///
+    /// # Errors
+    ///
+    /// The `getsockname` error.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.source.get_ref().local_addr()
+    }
+
+    /// The peer's address.
+    ///
+    /// # Errors
+    ///
+    /// `NotConnected` once the peer is gone, or another `getpeername` error.
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.source.get_ref().peer_addr()
+    }
+
+    /// Takes the socket's pending error (`SO_ERROR`).
+    ///
+    /// # Errors
+    ///
+    /// The `getsockopt` error.
+    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
+        self.source.get_ref().take_error()
+    }
+
+    /// Sets `TCP_NODELAY` (Nagle's algorithm off when `true`).
+    ///
+    /// # Errors
+    ///
+    /// The `setsockopt` error.
+    pub fn set_nodelay(&self, nodelay: bool) -> io::Result<()> {
+        self.source.get_ref().set_nodelay(nodelay)
+    }
+
+    /// Whether `TCP_NODELAY` is set.
+    ///
+    /// # Errors
+    ///
+    /// The `getsockopt` error.
+    pub fn nodelay(&self) -> io::Result<bool> {
+        self.source.get_ref().nodelay()
+    }
+
+    /// Sets `TCP_QUICKACK` (Linux: acknowledge at once rather than delay).
+    ///
+    /// # Errors
+    ///
+    /// The `setsockopt` error.
+    pub fn set_quickack(&self, quickack: bool) -> io::Result<()> {
+        sys::socket::setsockopt_int(self.as_fd(), SockOpt::TCP_QUICKACK, i32::from(quickack))
+    }
+
+    /// Whether `TCP_QUICKACK` is set.
+    ///
+    /// # Errors
+    ///
+    /// The `getsockopt` error.
+    pub fn quickack(&self) -> io::Result<bool> {
+        Ok(sys::socket::getsockopt_int(self.as_fd(), SockOpt::TCP_QUICKACK)? != 0)
+    }
+
+    /// Sets `IP_TTL`.
+    ///
+    /// # Errors
+    ///
+    /// The `setsockopt` error.
+    pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
+        self.source.get_ref().set_ttl(ttl)
+    }
+
+    /// `IP_TTL`.
+    ///
+    /// # Errors
+    ///
+    /// The `getsockopt` error.
+    pub fn ttl(&self) -> io::Result<u32> {
+        self.source.get_ref().ttl()
+    }
+
+    /// Sets `SO_LINGER`. `Some(Duration::ZERO)` makes closing reset the
+    /// connection (the peer sees `ConnectionReset`).
+    ///
+    /// # Errors
+    ///
+    /// The `setsockopt` error.
+    pub fn set_linger(&self, linger: Option<Duration>) -> io::Result<()> {
+        sys::socket::set_linger(self.as_fd(), linger)
+    }
+
+    /// `SO_LINGER`.
+    ///
+    /// # Errors
+    ///
+    /// The `getsockopt` error.
+    pub fn linger(&self) -> io::Result<Option<Duration>> {
+        sys::socket::linger(self.as_fd())
+    }
+
+    /// Receives into `buf` without removing the data from the socket's
+    /// queue, waiting until there is some (tokio's `peek`).
+    ///
+    /// # Errors
+    ///
+    /// The socket's error.
+    pub async fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.source
+            .async_io(Direction::Read, |io| sys::io::peek(io.as_fd(), buf))
+            .await
+    }
+
+    /// Polls a [`peek`](Self::peek) into `buf`.
+    pub fn poll_peek_slice(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        self.source
+            .poll_io(Direction::Read, cx, |io| sys::io::peek(io.as_fd(), buf))
+    }
+
+    /// Polls a [`peek`](Self::peek) into tokio's `ReadBuf` (tokio's
+    /// `poll_peek`).
+    #[cfg(feature = "tokio")]
+    pub fn poll_peek(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> Poll<io::Result<usize>> {
+        let n = std::task::ready!(self.poll_peek_slice(cx, buf.initialize_unfilled()))?;
+        buf.advance(n);
+        Poll::Ready(Ok(n))
+    }
+
+    /// Shuts down the read, write or both directions (std's `shutdown`).
+    ///
+    /// # Errors
+    ///
+    /// The `shutdown` error (`NotConnected` when the peer is gone).
+    pub fn shutdown_std(&self, how: Shutdown) -> io::Result<()> {
+        self.source.get_ref().shutdown(how)
+    }
+
+    /// Borrowed halves for reading and writing concurrently in one task
+    /// (tokio's `split`).
+    pub fn split(&mut self) -> (ReadHalf<'_>, WriteHalf<'_>) {
+        (ReadHalf(self), WriteHalf(self))
+    }
+
+    /// Owned halves that can move into different tasks (tokio's
+    /// `into_split`); [`OwnedReadHalf::reunite`] puts them back together.
+    /// Dropping the write half shuts the write direction down.
+    pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
+        super::split_owned::split_owned(self)
+    }
+
+    readiness_methods!(self => self.source);
+    stream_try_methods!(self => self.source);
+}
+
+impl_async_read!([] TcpStream, this => this.source);
+impl_async_write!([] TcpStream, this => this.source, close => this.source.shutdown_write());
+impl_async_read!(['a] &'a TcpStream, this => this.source);
+impl_async_write!(['a] &'a TcpStream, this => this.source, close => this.source.shutdown_write());
+
+impl TryFrom<std::net::TcpStream> for TcpStream {
+    type Error = io::Error;
+
+    fn try_from(stream: std::net::TcpStream) -> io::Result<TcpStream> {
+        TcpStream::from_std(stream)
+    }
+}
+
+impl AsFd for TcpStream {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.source.fd()
+    }
+}
+
+impl AsRawFd for TcpStream {
+    fn as_raw_fd(&self) -> RawFd {
+        self.source.fd().as_raw_fd()
+    }
+}
+
+impl fmt::Debug for TcpStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.source.get_ref().fmt(f)
+    }
+}
