@@ -28,9 +28,10 @@ pub use netloop_executor::task_local;
 pub use netloop_macros::{main, test};
 pub use netloop_reactor as reactor;
 
-/// Networking: tokio's TCP types (UDP and Unix sockets follow), with Go's
-/// per-connection deadlines.
+/// Networking: tokio's TCP, UDP and Unix (stream and datagram) socket
+/// types, with Go's per-connection deadlines.
 pub mod net {
+    pub use netloop_executor::{Handler, Server, serve, serve_reuseport};
     pub use netloop_reactor::net::*;
 }
 

@@ -55,6 +55,12 @@ pub(crate) struct LoopShared {
     tasks_polled: AtomicU64,
     remote_schedules: AtomicU64,
     budget_yields: AtomicU64,
+    /// Served connections handed to this loop and not yet finished.
+    pub(crate) connections: AtomicUsize,
+    /// Connections this loop's serving accept loops accepted.
+    pub(crate) accepts: AtomicU64,
+    /// Times those accept loops paused after running out of fds or memory.
+    pub(crate) accept_pauses: AtomicU64,
 }
 
 /// Counters of one event loop, readable from any thread.
@@ -79,6 +85,17 @@ pub struct LoopStats {
     pub eventfd_writes: u64,
     /// Times a task spent its cooperative budget and was made to yield.
     pub budget_yields: u64,
+    /// Sockets registered with this loop's poller now (connections and
+    /// listeners whose I/O this loop's epoll reports).
+    pub registered: usize,
+    /// Connections handed to this loop by `serve` whose handler has not
+    /// finished.
+    pub connections: usize,
+    /// Connections accepted by `serve` accept loops running on this loop.
+    pub accepts: u64,
+    /// Times those accept loops paused after `EMFILE`, `ENFILE`, `ENOBUFS`
+    /// or `ENOMEM`.
+    pub accept_pauses: u64,
 }
 
 impl LoopStats {
@@ -105,6 +122,9 @@ impl LoopShared {
             tasks_polled: AtomicU64::new(0),
             remote_schedules: AtomicU64::new(0),
             budget_yields: AtomicU64::new(0),
+            connections: AtomicUsize::new(0),
+            accepts: AtomicU64::new(0),
+            accept_pauses: AtomicU64::new(0),
         }))
     }
 
@@ -173,6 +193,10 @@ impl LoopShared {
             wake_requests: poller.wake_requests,
             eventfd_writes: poller.eventfd_writes,
             budget_yields: self.budget_yields.load(Relaxed),
+            registered: self.poller.registered(),
+            connections: self.connections.load(Relaxed),
+            accepts: self.accepts.load(Relaxed),
+            accept_pauses: self.accept_pauses.load(Relaxed),
         }
     }
 }

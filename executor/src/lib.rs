@@ -38,7 +38,9 @@ mod io_context;
 mod loom;
 pub mod runtime;
 mod schedule;
+mod serve;
 pub mod task;
 
 pub use balancer::{Balancer, LeastConnections, Loads, RoundRobin, SourceAddrHash};
 pub use event_loop::LoopStats;
+pub use serve::{Handler, Server, serve, serve_reuseport};
