@@ -251,3 +251,161 @@ pub(crate) fn polls_per_loop(handle: &Handle) -> Vec<u64> {
 pub(crate) fn alive_per_loop(handle: &Handle) -> Vec<usize> {
     handle.loop_stats().iter().map(|s| s.tasks_alive).collect()
 }
+
+/// The file descriptors this process has open (`/proc/self/fd`, less the
+/// one `read_dir` itself holds while listing).
+pub(crate) fn open_fd_count() -> usize {
+    std::fs::read_dir("/proc/self/fd")
+        .expect("list /proc/self/fd")
+        .count()
+        .saturating_sub(1)
+}
+
+/// Serializes the tests of one binary that count fds: the harness runs a
+/// binary's tests on parallel threads, and each opens sockets.
+static FD_COUNTED: Mutex<()> = Mutex::new(());
+
+/// Runs `body` under the [`watchdog`], serialized with the other
+/// fd-counting tests of the binary, and then fails if the process has
+/// more fds open than before `body` ran, once the runtime has had
+/// [`WAIT_LIMIT`] to let go of them. `body` should build its runtime
+/// itself, so that the runtime's own fds are gone by the end too.
+#[track_caller]
+pub(crate) fn fd_leak_checked<T: Send + 'static>(body: impl FnOnce() -> T + Send + 'static) -> T {
+    let _serial = FD_COUNTED.lock().unwrap_or_else(|e| e.into_inner());
+    let before = open_fd_count();
+    let value = watchdog(body);
+    let deadline = Instant::now() + WAIT_LIMIT;
+    loop {
+        let now = open_fd_count();
+        if now <= before {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "fd leak: {before} fds open before the test, still {now} after {WAIT_LIMIT:?}"
+        );
+        thread::sleep(Duration::from_millis(5));
+    }
+    value
+}
+
+/// The loops of the multi-thread flavour of [`net_rt_test!`].
+pub(crate) const NET_LOOPS: usize = 4;
+
+/// Defines each async test twice, like [`rt_test!`]: in a module
+/// `current_thread` on a current-thread runtime and in a module
+/// `multi_thread` on a [`NET_LOOPS`]-loop runtime, each body run by the
+/// runtime's `block_on` under [`fd_leak_checked`] (so the runtime is built
+/// and dropped inside the fd count).
+///
+/// ```ignore
+/// net_rt_test! {
+///     async fn echo() {
+///         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+///     }
+/// }
+/// ```
+macro_rules! net_rt_test {
+    ($( $(#[$meta:meta])* async fn $name:ident() $body:block )*) => {
+        mod current_thread {
+            #[allow(unused_imports)]
+            use super::*;
+            $(
+                $(#[$meta])*
+                #[test]
+                fn $name() {
+                    crate::support::fd_leak_checked(move || {
+                        crate::support::current_thread().block_on(async move $body)
+                    })
+                }
+            )*
+        }
+        mod multi_thread {
+            #[allow(unused_imports)]
+            use super::*;
+            $(
+                $(#[$meta])*
+                #[test]
+                fn $name() {
+                    crate::support::fd_leak_checked(move || {
+                        crate::support::multi_thread(crate::support::NET_LOOPS)
+                            .block_on(async move $body)
+                    })
+                }
+            )*
+        }
+    };
+}
+
+/// The entries of `/proc/self/fd` that are not a runtime's own: every fd
+/// but the `anon_inode:` ones (epoll, eventfd), which runtimes of other
+/// tests of the binary create and drop at any time. Sockets, pipes and
+/// files all count. (The fd `read_dir` holds while listing is counted each
+/// time, so it cancels out.)
+pub(crate) fn non_runtime_fd_count() -> usize {
+    std::fs::read_dir("/proc/self/fd")
+        .expect("list /proc/self/fd")
+        .filter_map(Result::ok)
+        .filter(|entry| {
+            // An fd closed between the listing and the readlink is gone:
+            // not counted.
+            std::fs::read_link(entry.path())
+                .is_ok_and(|target| !target.to_string_lossy().starts_with("anon_inode:"))
+        })
+        .count()
+}
+
+/// Taken while one test of the binary counts fds.
+static FD_CHECK_HELD: Mutex<bool> = Mutex::new(false);
+static FD_CHECK_FREED: std::sync::Condvar = std::sync::Condvar::new();
+
+/// An fd-leak check for the body of a `#[netloop::test]`: [`FdCheck::start`]
+/// first (it waits for the other fd-checking tests of the binary to
+/// finish, since the harness runs tests on parallel threads), then
+/// [`FdCheck::finish`] last, which waits (up to [`WAIT_LIMIT`], sleeping on
+/// the runtime so that it can drop what the test let go of) until
+/// [`non_runtime_fd_count`] is back to where it was, and fails if it is
+/// not. Unlike [`fd_leak_checked`], it works inside a runtime that the
+/// test attribute built.
+#[derive(Debug)]
+pub(crate) struct FdCheck {
+    before: usize,
+}
+
+impl FdCheck {
+    pub(crate) fn start() -> FdCheck {
+        let mut held = FD_CHECK_HELD.lock().unwrap_or_else(|e| e.into_inner());
+        while *held {
+            held = FD_CHECK_FREED.wait(held).unwrap_or_else(|e| e.into_inner());
+        }
+        *held = true;
+        FdCheck {
+            before: non_runtime_fd_count(),
+        }
+    }
+
+    pub(crate) async fn finish(self) {
+        let deadline = Instant::now() + WAIT_LIMIT;
+        loop {
+            let now = non_runtime_fd_count();
+            if now == self.before {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "fd leak: {} fds (sockets, files) open before the test, {now} after {WAIT_LIMIT:?}",
+                self.before
+            );
+            netloop::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+}
+
+impl Drop for FdCheck {
+    /// Lets the next fd-checking test start, also when this one panicked.
+    fn drop(&mut self) {
+        *FD_CHECK_HELD.lock().unwrap_or_else(|e| e.into_inner()) = false;
+        FD_CHECK_FREED.notify_one();
+    }
+}

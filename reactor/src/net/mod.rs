@@ -1,7 +1,7 @@
-//! `netloop::net`: tokio's socket types on netloop's per-descriptor
-//! `PollDesc` slots.
+//! `netloop::net`: tokio's socket types (TCP, UDP, Unix stream and
+//! datagram) on netloop's per-descriptor `PollDesc` slots.
 //!
-//! Every type wraps a [`source::Source`]: the socket, registered lazily
+//! Every type wraps a `Source` (`source.rs`): the socket, registered lazily
 //! with the poller of the loop that first polls it, and optimistic I/O
 //! (try the syscall, wait only on `EAGAIN`). Deadlines are Go's
 //! (`set_read_deadline` / `set_write_deadline`).
@@ -15,9 +15,13 @@ mod readiness;
 mod source;
 mod stream_io;
 pub mod tcp;
+mod udp;
+pub mod unix;
 
 pub use addr::{ToSocketAddrs, lookup_host};
 pub use tcp::{TcpListener, TcpSocket, TcpStream};
+pub use udp::UdpSocket;
+pub use unix::{UnixDatagram, UnixListener, UnixStream};
 
 use crate::io::Interest;
 use crate::poll_desc::Direction;

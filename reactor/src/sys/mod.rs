@@ -9,7 +9,7 @@
 //! |---|---|---|
 //! | `epoll.rs` | [`Epoll`]: `new` (`EPOLL_CLOEXEC`), `add` / `modify` / `delete`, `wait` into [`Events`]; [`EventBits`] and the registration masks | slots, wakers, tokens' meaning |
 //! | `eventfd.rs` | [`EventFd`]: `new` (`EFD_CLOEXEC \| EFD_NONBLOCK`), `signal`, `drain` | the wake flag that guards it |
-//! | `socket.rs` | `socket` (`SOCK_NONBLOCK \| SOCK_CLOEXEC`), `socketpair`, `pipe`, `bind`, `listen`, `accept4`, `connect`, `getsockopt` / `setsockopt`, `take_error`, `local_addr` / `peer_addr` | async, readiness |
+//! | `socket.rs` | `socket` (`SOCK_NONBLOCK \| SOCK_CLOEXEC`), `socketpair`, `pipe`, `bind`, `listen`, `accept4` (and `accept4_unaddressed`), `connect` (and `connect_unix`), `peer_cred`, `getsockopt` / `setsockopt`, `take_error`, `local_addr` / `peer_addr` | async, readiness |
 //! | `resource.rs` | `nofile_limit`, `set_nofile_soft_limit`, `raise_nofile_limit` (`RLIMIT_NOFILE`) | sockets, loops |
 //! | `thread.rs` | `pin_current_thread` / `current_thread_cpus` (`sched_setaffinity` / `sched_getaffinity`) | loops, runtimes |
 //! | `io.rs` | `read` / `write` / `readv` / `writev`, `recv` / `send` (`MSG_NOSIGNAL`), `shutdown`, `close` on borrowed fds | async, readiness |

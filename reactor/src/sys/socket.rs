@@ -1,7 +1,7 @@
 //! Socket and pipe creation and configuration: `socket`
 //! (`SOCK_NONBLOCK | SOCK_CLOEXEC`), `socketpair`, `pipe`, `bind`, `listen`,
-//! `accept4`, `connect`, socket options, `take_error` and address queries,
-//! plus the `sockaddr` ↔ [`SocketAddr`] conversion.
+//! `accept4`, `connect` (and `connect_unix`), socket options, `take_error`
+//! and address queries, plus the `sockaddr` ↔ [`SocketAddr`] conversion.
 //!
 //! Owns: fd creation flags and the `sockaddr` layouts. Must not know: async or
 //! readiness — `connect` reports `EINPROGRESS` as an error and the caller
@@ -216,6 +216,66 @@ pub fn connect(fd: BorrowedFd<'_>, addr: &SocketAddr) -> io::Result<()> {
     // lives across the call and is only read; `fd` is borrowed, so it is open.
     cvt(unsafe { libc::connect(fd.as_raw_fd(), raw.as_ptr(), len) })?;
     Ok(())
+}
+
+/// Starts connecting `fd` to the `AF_UNIX` address `addr` (a path, or on
+/// Linux an abstract name). Not retried. A stream connect to a listener
+/// whose backlog is full fails with `EAGAIN`
+/// ([`io::ErrorKind::WouldBlock`]) and leaves the socket unconnected: the
+/// caller may try again later. An unnamed `addr` is an
+/// [`io::ErrorKind::InvalidInput`] error.
+pub fn connect_unix(fd: BorrowedFd<'_>, addr: &std::os::unix::net::SocketAddr) -> io::Result<()> {
+    let (raw, len) = unix_addr_to_raw(addr)?;
+    // SAFETY: `raw` is a fully initialised `sockaddr_un` that lives across
+    // the call and is only read; `len` does not exceed its size; `fd` is
+    // borrowed, so it is open.
+    cvt(unsafe {
+        libc::connect(
+            fd.as_raw_fd(),
+            (&raw const raw).cast::<libc::sockaddr>(),
+            len,
+        )
+    })?;
+    Ok(())
+}
+
+/// Builds the `sockaddr_un` of a path or abstract-name address, and its
+/// length (a path's includes its terminating NUL, an abstract name's
+/// leading NUL and no trailing one).
+fn unix_addr_to_raw(
+    addr: &std::os::unix::net::SocketAddr,
+) -> io::Result<(libc::sockaddr_un, libc::socklen_t)> {
+    use std::os::linux::net::SocketAddrExt;
+    use std::os::unix::ffi::OsStrExt;
+
+    // SAFETY: `sockaddr_un` is a plain C struct of integers and a byte
+    // array, for which the all-zero bit pattern is a valid value.
+    let mut raw: libc::sockaddr_un = unsafe { std::mem::zeroed() };
+    raw.sun_family = libc::AF_UNIX as libc::sa_family_t;
+    // A path is written from the first byte and keeps a NUL after it (the
+    // array is zeroed); an abstract name starts after a leading NUL.
+    let (start, bytes, trailing_nul) = if let Some(path) = addr.as_pathname() {
+        (0, path.as_os_str().as_bytes(), 1)
+    } else if let Some(name) = addr.as_abstract_name() {
+        (1, name, 0)
+    } else {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "cannot connect to an unnamed unix socket address",
+        ));
+    };
+    let used = start + bytes.len() + trailing_nul;
+    if used > raw.sun_path.len() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "unix socket address longer than sun_path",
+        ));
+    }
+    for (dst, &src) in raw.sun_path[start..].iter_mut().zip(bytes) {
+        *dst = src as libc::c_char;
+    }
+    let len = std::mem::offset_of!(libc::sockaddr_un, sun_path) + used;
+    Ok((raw, len as libc::socklen_t))
 }
 
 /// Whether `err` says the process or system ran out of something an

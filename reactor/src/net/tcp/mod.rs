@@ -8,4 +8,6 @@ mod stream;
 
 pub use listener::TcpListener;
 pub use socket::TcpSocket;
+pub use split::{ReadHalf, WriteHalf};
+pub use split_owned::{OwnedReadHalf, OwnedWriteHalf, ReuniteError};
 pub use stream::TcpStream;

@@ -1,0 +1,36 @@
+//! Unix domain sockets (tokio's `net::unix` plus the types tokio exports
+//! from `net`): [`UnixListener`], [`UnixStream`] with its halves,
+//! [`UnixDatagram`], and the peer credentials [`UCred`].
+//!
+//! Addresses are std's [`SocketAddr`] (a path, unnamed, or a Linux
+//! abstract name). Every socket is nonblocking and close-on-exec, joins the
+//! poller of the loop that first waits on it, and never blocks a loop: a
+//! stream connect to a listener whose backlog is full is retried after a
+//! short pause instead of waiting in the kernel.
+
+mod datagram;
+mod listener;
+mod split;
+mod split_owned;
+mod stream;
+mod ucred;
+
+pub use datagram::UnixDatagram;
+pub use listener::UnixListener;
+pub use split::{ReadHalf, WriteHalf};
+pub use split_owned::{OwnedReadHalf, OwnedWriteHalf, ReuniteError};
+pub use std::os::unix::net::SocketAddr;
+pub use stream::UnixStream;
+pub use ucred::UCred;
+
+/// A user id (`uid_t`).
+#[allow(non_camel_case_types)]
+pub type uid_t = u32;
+
+/// A group id (`gid_t`).
+#[allow(non_camel_case_types)]
+pub type gid_t = u32;
+
+/// A process id (`pid_t`).
+#[allow(non_camel_case_types)]
+pub type pid_t = i32;

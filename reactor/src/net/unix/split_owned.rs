@@ -1,0 +1,209 @@
+//! `UnixStream::into_split`'s owned halves (tokio's `unix::{OwnedReadHalf,
+//! OwnedWriteHalf}`): two handles on one `Arc<UnixStream>` that can move
+//! into different tasks, and `reunite` to get the stream back. Dropping
+//! the write half shuts the write direction down (unless `forget`).
+
+use std::error::Error;
+use std::fmt;
+use std::io;
+use std::sync::Arc;
+
+use super::{SocketAddr, UnixStream};
+use crate::net::stream_io::{impl_async_read, impl_async_write};
+use crate::time::Instant;
+
+/// The owned reading half of [`UnixStream::into_split`].
+#[derive(Debug)]
+pub struct OwnedReadHalf {
+    inner: Arc<UnixStream>,
+}
+
+/// The owned writing half of [`UnixStream::into_split`].
+#[derive(Debug)]
+pub struct OwnedWriteHalf {
+    inner: Arc<UnixStream>,
+    shutdown_on_drop: bool,
+}
+
+/// The halves given to [`OwnedReadHalf::reunite`] came from different
+/// streams; here they are back.
+#[derive(Debug)]
+pub struct ReuniteError(pub OwnedReadHalf, pub OwnedWriteHalf);
+
+impl fmt::Display for ReuniteError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("tried to reunite halves that are not from the same socket")
+    }
+}
+
+impl Error for ReuniteError {}
+
+pub(super) fn split_owned(stream: UnixStream) -> (OwnedReadHalf, OwnedWriteHalf) {
+    let inner = Arc::new(stream);
+    (
+        OwnedReadHalf {
+            inner: inner.clone(),
+        },
+        OwnedWriteHalf {
+            inner,
+            shutdown_on_drop: true,
+        },
+    )
+}
+
+impl OwnedReadHalf {
+    /// Puts the stream back together (tokio's `reunite`).
+    ///
+    /// # Errors
+    ///
+    /// The halves came from different streams.
+    pub fn reunite(self, other: OwnedWriteHalf) -> Result<UnixStream, ReuniteError> {
+        if !Arc::ptr_eq(&self.inner, &other.inner) {
+            return Err(ReuniteError(self, other));
+        }
+        let mut other = other;
+        other.shutdown_on_drop = false;
+        let inner = other.inner.clone();
+        drop(other);
+        drop(self);
+        Ok(Arc::try_unwrap(inner).expect("both halves were dropped"))
+    }
+
+    /// See [`UnixStream::readable`].
+    ///
+    /// # Errors
+    ///
+    /// As there.
+    pub async fn readable(&self) -> io::Result<()> {
+        self.inner.readable().await
+    }
+
+    /// See [`UnixStream::try_read`].
+    ///
+    /// # Errors
+    ///
+    /// As there.
+    pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.inner.try_read(buf)
+    }
+
+    /// See [`UnixStream::peek`].
+    ///
+    /// # Errors
+    ///
+    /// As there.
+    pub async fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.inner.peek(buf).await
+    }
+
+    /// See [`UnixStream::set_read_deadline`].
+    ///
+    /// # Errors
+    ///
+    /// As there.
+    pub fn set_read_deadline(&self, deadline: Option<Instant>) -> io::Result<()> {
+        self.inner.set_read_deadline(deadline)
+    }
+
+    /// See [`UnixStream::peer_addr`].
+    ///
+    /// # Errors
+    ///
+    /// As there.
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.inner.peer_addr()
+    }
+
+    /// See [`UnixStream::local_addr`].
+    ///
+    /// # Errors
+    ///
+    /// As there.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.inner.local_addr()
+    }
+}
+
+impl OwnedWriteHalf {
+    /// Drops the half without shutting the write direction down.
+    pub fn forget(mut self) {
+        self.shutdown_on_drop = false;
+    }
+
+    /// See [`OwnedReadHalf::reunite`].
+    ///
+    /// # Errors
+    ///
+    /// As there.
+    pub fn reunite(self, other: OwnedReadHalf) -> Result<UnixStream, ReuniteError> {
+        other.reunite(self)
+    }
+
+    /// See [`UnixStream::writable`].
+    ///
+    /// # Errors
+    ///
+    /// As there.
+    pub async fn writable(&self) -> io::Result<()> {
+        self.inner.writable().await
+    }
+
+    /// See [`UnixStream::try_write`].
+    ///
+    /// # Errors
+    ///
+    /// As there.
+    pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
+        self.inner.try_write(buf)
+    }
+
+    /// See [`UnixStream::set_write_deadline`].
+    ///
+    /// # Errors
+    ///
+    /// As there.
+    pub fn set_write_deadline(&self, deadline: Option<Instant>) -> io::Result<()> {
+        self.inner.set_write_deadline(deadline)
+    }
+
+    /// See [`UnixStream::peer_addr`].
+    ///
+    /// # Errors
+    ///
+    /// As there.
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.inner.peer_addr()
+    }
+
+    /// See [`UnixStream::local_addr`].
+    ///
+    /// # Errors
+    ///
+    /// As there.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.inner.local_addr()
+    }
+}
+
+impl Drop for OwnedWriteHalf {
+    fn drop(&mut self) {
+        if self.shutdown_on_drop {
+            let _ = self.inner.source.shutdown_write();
+        }
+    }
+}
+
+impl AsRef<UnixStream> for OwnedReadHalf {
+    fn as_ref(&self) -> &UnixStream {
+        &self.inner
+    }
+}
+
+impl AsRef<UnixStream> for OwnedWriteHalf {
+    fn as_ref(&self) -> &UnixStream {
+        &self.inner
+    }
+}
+
+impl_async_read!([] OwnedReadHalf, this => this.inner.source);
+impl_async_write!([] OwnedWriteHalf, this => this.inner.source, close => this.inner.source.shutdown_write());

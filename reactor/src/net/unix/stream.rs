@@ -1,0 +1,251 @@
+//! `UnixStream`: tokio's, on a lazily registered [`Source`].
+//!
+//! `connect` never blocks a loop: the socket is created nonblocking and the
+//! connect either completes at once (Linux connects a Unix stream
+//! synchronously) or, when the listener's backlog is full (`EAGAIN`), is
+//! retried after a pause that doubles from 1 ms up to 100 ms. A connect
+//! reported as in progress waits until writable and reads `SO_ERROR`, as
+//! `TcpSocket::connect` does.
+//!
+//! This file knows Unix stream calls; readiness and registration are
+//! `source.rs`'s, the byte-stream traits `stream_io.rs`'s.
+
+use std::fmt;
+use std::io;
+use std::net::Shutdown;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::path::Path;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use super::split::{ReadHalf, WriteHalf};
+use super::split_owned::{OwnedReadHalf, OwnedWriteHalf};
+use super::{SocketAddr, UCred};
+use crate::net::readiness::{readiness_methods, stream_try_methods};
+use crate::net::source::Source;
+use crate::net::stream_io::{impl_async_read, impl_async_write};
+use crate::poll_desc::Direction;
+use crate::sys::{self, socket::Domain, socket::SockType};
+
+/// The first pause before retrying a connect the listener's full backlog
+/// refused.
+const FIRST_CONNECT_PAUSE: Duration = Duration::from_millis(1);
+/// The longest such pause.
+const MAX_CONNECT_PAUSE: Duration = Duration::from_millis(100);
+
+/// A Unix domain stream connection.
+///
+/// Reads and writes are optimistic: the syscall is tried first, and the
+/// task waits in the socket's descriptor only on `EAGAIN`. Implements
+/// `futures::io::{AsyncRead, AsyncWrite}` (for `UnixStream` and
+/// `&UnixStream`), and tokio's with the `tokio` feature. Closing (or
+/// `shutdown`) shuts the write direction down; dropping closes the socket.
+pub struct UnixStream {
+    pub(super) source: Source<std::os::unix::net::UnixStream>,
+}
+
+impl UnixStream {
+    /// Connects to the socket bound at `path` (tokio's `connect`).
+    ///
+    /// # Errors
+    ///
+    /// `NotFound` when nothing is bound at `path`, `ConnectionRefused` when
+    /// the socket there is not listening, `InvalidInput` for a path too long
+    /// for `sun_path`, ...
+    pub async fn connect<P: AsRef<Path>>(path: P) -> io::Result<UnixStream> {
+        UnixStream::connect_addr(&SocketAddr::from_pathname(path)?).await
+    }
+
+    /// Connects to `addr`, a path or a Linux abstract name (tokio's
+    /// `connect_addr`).
+    ///
+    /// # Errors
+    ///
+    /// As for `connect`; `InvalidInput` for an unnamed `addr`.
+    pub async fn connect_addr(addr: &SocketAddr) -> io::Result<UnixStream> {
+        let fd = sys::socket::socket(Domain::Unix, SockType::Stream)?;
+        let stream = UnixStream::from_source_std(std::os::unix::net::UnixStream::from(fd));
+        let mut pause = FIRST_CONNECT_PAUSE;
+        loop {
+            match sys::socket::connect_unix(stream.as_fd(), addr) {
+                Ok(()) => return Ok(stream),
+                Err(e) if sys::socket::is_in_progress(&e) => break,
+                // The listener's backlog is full and the socket is still
+                // unconnected: nothing to wait on in epoll (an unconnected
+                // stream socket reports itself writable), so try again
+                // after a pause, as a blocking connect would keep waiting.
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    crate::time::sleep(pause).await;
+                    pause = (pause * 2).min(MAX_CONNECT_PAUSE);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        stream
+            .source
+            .async_io(Direction::Write, |io| match io.take_error()? {
+                Some(e) => Err(e),
+                None => match io.peer_addr() {
+                    Ok(_) => Ok(()),
+                    Err(e) if e.kind() == io::ErrorKind::NotConnected => {
+                        Err(io::ErrorKind::WouldBlock.into())
+                    }
+                    Err(e) => Err(e),
+                },
+            })
+            .await?;
+        Ok(stream)
+    }
+
+    pub(crate) fn from_source_std(stream: std::os::unix::net::UnixStream) -> UnixStream {
+        UnixStream {
+            source: Source::new(stream),
+        }
+    }
+
+    /// Wraps a std stream, switching it to nonblocking mode (tokio asks its
+    /// caller to do that; netloop does it).
+    ///
+    /// # Errors
+    ///
+    /// Setting nonblocking mode failed.
+    pub fn from_std(stream: std::os::unix::net::UnixStream) -> io::Result<UnixStream> {
+        stream.set_nonblocking(true)?;
+        Ok(UnixStream::from_source_std(stream))
+    }
+
+    /// Deregisters the stream and returns it as a std stream, still in
+    /// nonblocking mode (as tokio does).
+    ///
+    /// # Errors
+    ///
+    /// Never, today; the signature is tokio's.
+    pub fn into_std(self) -> io::Result<std::os::unix::net::UnixStream> {
+        Ok(self.source.into_inner())
+    }
+
+    /// A connected pair of unnamed streams (tokio's `pair`).
+    ///
+    /// # Errors
+    ///
+    /// The `socketpair` error (`EMFILE`, ...).
+    pub fn pair() -> io::Result<(UnixStream, UnixStream)> {
+        let (a, b) = sys::socket::socketpair(SockType::Stream)?;
+        Ok((
+            UnixStream::from_source_std(a.into()),
+            UnixStream::from_source_std(b.into()),
+        ))
+    }
+
+    /// The local address (usually unnamed for a connecting side).
+    ///
+    /// # Errors
+    ///
+    /// The `getsockname` error.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.source.get_ref().local_addr()
+    }
+
+    /// The peer's address.
+    ///
+    /// # Errors
+    ///
+    /// The `getpeername` error.
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.source.get_ref().peer_addr()
+    }
+
+    /// The credentials of the peer process (`SO_PEERCRED`; tokio's
+    /// `peer_cred`).
+    ///
+    /// # Errors
+    ///
+    /// The `getsockopt` error.
+    pub fn peer_cred(&self) -> io::Result<UCred> {
+        let (pid, uid, gid) = sys::socket::peer_cred(self.as_fd())?;
+        Ok(UCred::new(pid, uid, gid))
+    }
+
+    /// Takes the socket's pending error (`SO_ERROR`).
+    ///
+    /// # Errors
+    ///
+    /// The `getsockopt` error.
+    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
+        self.source.get_ref().take_error()
+    }
+
+    /// Receives into `buf` without removing the data from the socket's
+    /// queue, waiting until there is some.
+    ///
+    /// # Errors
+    ///
+    /// `TimedOut` once the read deadline passed, or the socket's error.
+    pub async fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.source
+            .async_io(Direction::Read, |io| sys::io::peek(io.as_fd(), buf))
+            .await
+    }
+
+    /// Polls a [`peek`](Self::peek) into `buf`.
+    pub fn poll_peek_slice(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        self.source
+            .poll_io(Direction::Read, cx, |io| sys::io::peek(io.as_fd(), buf))
+    }
+
+    /// Shuts down the read, write or both directions (std's `shutdown`).
+    ///
+    /// # Errors
+    ///
+    /// The `shutdown` error (`NotConnected` when the peer is gone).
+    pub fn shutdown_std(&self, how: Shutdown) -> io::Result<()> {
+        self.source.get_ref().shutdown(how)
+    }
+
+    /// Borrowed halves for reading and writing concurrently in one task
+    /// (tokio's `split`).
+    pub fn split(&mut self) -> (ReadHalf<'_>, WriteHalf<'_>) {
+        (ReadHalf(self), WriteHalf(self))
+    }
+
+    /// Owned halves that can move into different tasks (tokio's
+    /// `into_split`); [`OwnedReadHalf::reunite`] puts them back together.
+    /// Dropping the write half shuts the write direction down.
+    pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
+        super::split_owned::split_owned(self)
+    }
+
+    readiness_methods!(self => self.source);
+    stream_try_methods!(self => self.source);
+}
+
+impl_async_read!([] UnixStream, this => this.source);
+impl_async_write!([] UnixStream, this => this.source, close => this.source.shutdown_write());
+impl_async_read!(['a] &'a UnixStream, this => this.source);
+impl_async_write!(['a] &'a UnixStream, this => this.source, close => this.source.shutdown_write());
+
+impl TryFrom<std::os::unix::net::UnixStream> for UnixStream {
+    type Error = io::Error;
+
+    fn try_from(stream: std::os::unix::net::UnixStream) -> io::Result<UnixStream> {
+        UnixStream::from_std(stream)
+    }
+}
+
+impl AsFd for UnixStream {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.source.fd()
+    }
+}
+
+impl AsRawFd for UnixStream {
+    fn as_raw_fd(&self) -> RawFd {
+        self.source.fd().as_raw_fd()
+    }
+}
+
+impl fmt::Debug for UnixStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.source.get_ref().fmt(f)
+    }
+}
