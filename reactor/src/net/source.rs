@@ -85,13 +85,17 @@ impl<S: AsFd> Source<S> {
         let desc = match driver.register(self.fd()) {
             Ok(desc) => desc,
             // Another thread registered it with this same poller and has
-            // not published it yet: wait for it to.
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => loop {
-                if let Some(reg) = self.registration.get() {
-                    return Ok(&reg.desc);
+            // not published it yet: wait (briefly) for it to. Past that, the
+            // fd is in this epoll under another owner: a misuse, reported.
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                for _ in 0..1000 {
+                    if let Some(reg) = self.registration.get() {
+                        return Ok(&reg.desc);
+                    }
+                    std::thread::yield_now();
                 }
-                std::thread::yield_now();
-            },
+                return Err(e);
+            }
             Err(e) => return Err(e),
         };
         let reg = Registration {
@@ -158,21 +162,27 @@ impl<S: AsFd> Source<S> {
     /// Waits until `dir` may be ready: at once while its hint holds, else
     /// until the poller reports readiness.
     pub(crate) fn poll_ready(&self, dir: Direction, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        if self.hint[index(dir)].load(Acquire) {
-            return Poll::Ready(Ok(()));
-        }
         let desc = self.desc()?;
+        if self.hint[index(dir)].load(Acquire) {
+            // Still fails once the loop shut down or the deadline passed.
+            return Poll::Ready(desc.check(dir));
+        }
         ready!(desc.poll_ready(dir, cx))?;
         self.hint[index(dir)].store(true, Release);
         Poll::Ready(Ok(()))
     }
 
-    /// Waits until any direction of `interest` may be ready, and says which.
+    /// Waits until any direction of `interest` may be ready, and says which
+    /// — with tokio's closed and error states where the poller reported
+    /// them (`EPOLLRDHUP`/`EPOLLHUP`/`EPOLLERR`, remembered).
     pub(crate) fn poll_ready_interest(
         &self,
         interest: Interest,
         cx: &mut Context<'_>,
     ) -> Poll<io::Result<Ready>> {
+        if !interest.is_readable() && !interest.is_writable() {
+            return self.poll_error(cx);
+        }
         let mut ready = Ready::EMPTY;
         if interest.is_readable()
             && let Poll::Ready(result) = self.poll_ready(Direction::Read, cx)
@@ -186,10 +196,43 @@ impl<S: AsFd> Source<S> {
             result?;
             ready |= Ready::WRITABLE;
         }
+        if let Some(reg) = self.registration.get() {
+            let seen = reg.desc.seen();
+            if seen.read_closed && interest.is_readable() {
+                ready |= Ready::READ_CLOSED;
+            }
+            if seen.write_closed && interest.is_writable() {
+                ready |= Ready::WRITE_CLOSED;
+            }
+            if seen.error && interest.is_error() {
+                ready |= Ready::ERROR;
+            }
+        }
         if ready.is_empty() {
             Poll::Pending
         } else {
             Poll::Ready(Ok(ready))
+        }
+    }
+
+    /// Waits for an error event alone (`Interest::ERROR`): an error wakes
+    /// both slots, so the read slot is watched, and readiness without an
+    /// error is waited past.
+    fn poll_error(&self, cx: &mut Context<'_>) -> Poll<io::Result<Ready>> {
+        let desc = self.desc()?;
+        loop {
+            if desc.seen().error {
+                return Poll::Ready(Ok(Ready::ERROR));
+            }
+            ready!(desc.poll_ready(Direction::Read, cx))?;
+            // Readiness, not an error: it may be data a reader wants.
+            self.hint[index(Direction::Read)].store(true, Release);
+            if !desc.seen().error {
+                // Registers the waker for the next event (or sees one).
+                if desc.poll_ready(Direction::Read, cx).is_pending() {
+                    return Poll::Pending;
+                }
+            }
         }
     }
 

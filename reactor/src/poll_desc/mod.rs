@@ -69,6 +69,21 @@ const CLOSING: u32 = 1 << 0;
 const READ_EXPIRED: u32 = 1 << 1;
 /// `info` bit: the write deadline has passed (Go's `pollExpiredWriteDeadline`).
 const WRITE_EXPIRED: u32 = 1 << 2;
+/// `info` bit, sticky: an event said the read side is closed (`EPOLLRDHUP`
+/// or `EPOLLHUP`): what tokio's `Ready::READ_CLOSED` reports.
+const READ_CLOSED_SEEN: u32 = 1 << 3;
+/// `info` bit, sticky: an event said both sides are closed (`EPOLLHUP`).
+const WRITE_CLOSED_SEEN: u32 = 1 << 4;
+/// `info` bit, sticky: an event reported an error (`EPOLLERR`).
+const ERROR_SEEN: u32 = 1 << 5;
+
+/// The closed and error conditions a descriptor's events have reported.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Seen {
+    pub(crate) read_closed: bool,
+    pub(crate) write_closed: bool,
+    pub(crate) error: bool,
+}
 
 /// A registered file descriptor's readiness, shared by the tasks doing I/O
 /// on it and the poller that reports its events.
@@ -130,7 +145,7 @@ impl PollDesc {
     }
 
     /// Go's `netpollcheckerr`: why `dir` cannot wait, if it cannot.
-    fn check(&self, dir: Direction) -> io::Result<()> {
+    pub(crate) fn check(&self, dir: Direction) -> io::Result<()> {
         let info = self.info.load(Acquire);
         if info & CLOSING != 0 {
             return Err(closed_error());
@@ -183,6 +198,16 @@ impl PollDesc {
                 }
                 result => return Poll::Ready(result),
             }
+        }
+    }
+
+    /// The closed and error conditions its events have reported so far.
+    pub(crate) fn seen(&self) -> Seen {
+        let info = self.info.load(Acquire);
+        Seen {
+            read_closed: info & READ_CLOSED_SEEN != 0,
+            write_closed: info & WRITE_CLOSED_SEEN != 0,
+            error: info & ERROR_SEEN != 0,
         }
     }
 
@@ -267,6 +292,21 @@ impl PollDesc {
     /// Go's `netpollready`: unblocks the slots `bits` concern, moving their
     /// wakers into `out`. Returns how many slots had a parked task.
     pub(crate) fn ready(&self, bits: EventBits, out: &mut Vec<Waker>) -> usize {
+        let mut seen = 0;
+        if bits.is_read_closed() {
+            seen |= READ_CLOSED_SEEN;
+        }
+        if bits.contains(EventBits::HUP) {
+            seen |= WRITE_CLOSED_SEEN;
+        }
+        if bits.is_error() {
+            seen |= ERROR_SEEN;
+        }
+        if seen != 0 {
+            // Published before the slots are unblocked, so a woken task
+            // sees it.
+            self.info.fetch_or(seen, AcqRel);
+        }
         let mut woken = 0;
         if bits.is_readable() {
             woken += usize::from(self.read.unblock(out));
