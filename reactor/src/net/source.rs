@@ -154,6 +154,12 @@ impl<S: AsFd> Source<S> {
         dir: Direction,
         op: impl FnOnce(&S) -> io::Result<R>,
     ) -> io::Result<R> {
+        // A passed deadline (or a shut-down loop) fails it, as Go's
+        // `prepareRead` / `prepareWrite` do; an unregistered socket has
+        // neither.
+        if let Some(reg) = self.registration.get() {
+            reg.desc.check(dir)?;
+        }
         let result = op(self.get_ref());
         self.note_would_block(dir, &result);
         result

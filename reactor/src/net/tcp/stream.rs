@@ -218,6 +218,10 @@ impl TcpStream {
 
     /// Borrowed halves for reading and writing concurrently in one task
     /// (tokio's `split`).
+    ///
+    /// With `futures::io::AsyncReadExt` in scope, `stream.split()` picks
+    /// that trait's by-value `split` (method resolution tries by-value
+    /// receivers first); write `TcpStream::split(&mut stream)` there.
     pub fn split(&mut self) -> (ReadHalf<'_>, WriteHalf<'_>) {
         (ReadHalf(self), WriteHalf(self))
     }

@@ -204,6 +204,10 @@ impl UnixStream {
 
     /// Borrowed halves for reading and writing concurrently in one task
     /// (tokio's `split`).
+    ///
+    /// With `futures::io::AsyncReadExt` in scope, `stream.split()` picks
+    /// that trait's by-value `split`; write `UnixStream::split(&mut stream)`
+    /// there.
     pub fn split(&mut self) -> (ReadHalf<'_>, WriteHalf<'_>) {
         (ReadHalf(self), WriteHalf(self))
     }
