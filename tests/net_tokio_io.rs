@@ -82,3 +82,33 @@ async fn owned_halves_work_with_tokio_traits_in_separate_tasks() {
     assert_eq!(&buf, b"ping");
     reader.reunite(writer).unwrap();
 }
+
+#[netloop::test]
+async fn datagram_poll_methods_take_tokios_read_buf() {
+    use netloop::net::{UdpSocket, UnixDatagram};
+    use std::future::poll_fn;
+    use tokio::io::ReadBuf;
+
+    let a = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let b = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    b.connect(a.local_addr().unwrap()).await.unwrap();
+    b.send(b"one").await.unwrap();
+    b.send(b"two").await.unwrap();
+    let mut storage = [0u8; 16];
+    let mut buf = ReadBuf::new(&mut storage);
+    let from = poll_fn(|cx| a.poll_peek_from(cx, &mut buf)).await.unwrap();
+    assert_eq!((buf.filled(), from), (&b"one"[..], b.local_addr().unwrap()));
+    buf.clear();
+    let from = poll_fn(|cx| a.poll_recv_from(cx, &mut buf)).await.unwrap();
+    assert_eq!((buf.filled(), from), (&b"one"[..], b.local_addr().unwrap()));
+    a.connect(b.local_addr().unwrap()).await.unwrap();
+    buf.clear();
+    poll_fn(|cx| a.poll_recv(cx, &mut buf)).await.unwrap();
+    assert_eq!(buf.filled(), b"two");
+
+    let (x, y) = UnixDatagram::pair().unwrap();
+    x.send(b"unix").await.unwrap();
+    buf.clear();
+    poll_fn(|cx| y.poll_recv(cx, &mut buf)).await.unwrap();
+    assert_eq!(buf.filled(), b"unix");
+}
