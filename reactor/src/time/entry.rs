@@ -1,13 +1,13 @@
 //! One armed timer, shared by the future waiting on it and the loop's timer
-//! heap: a fired flag and the waiting task's waker in an `AtomicWaker`, plus
+//! wheel: a fired flag and the waiting task's waker in an `AtomicWaker`, plus
 //! a cancelled flag.
 //!
 //! A timer has one waiter and fires once, so it needs less than a socket's
 //! `pdReady`/`pdWait` slot: the handshake is `AtomicWaker`'s documented
-//! one — the heap sets `fired`, then takes the waker; the future registers
+//! one — the wheel sets `fired`, then takes the waker; the future registers
 //! its waker, then checks `fired` — and allocates nothing beyond the entry.
 //! A timer is one-shot: re-arming makes a new entry. This file knows nothing
-//! of heaps or futures.
+//! of wheels or futures.
 
 use std::sync::Weak;
 use std::sync::atomic::{AtomicBool, Ordering::Acquire, Ordering::Release};
@@ -19,11 +19,11 @@ use crate::poll_desc::{Direction, PollDesc};
 
 #[derive(Debug)]
 pub(crate) struct TimerEntry {
-    /// Set (release) by the heap when the timer fires, before it takes the
+    /// Set (release) by the wheel when the timer fires, before it takes the
     /// waker; read (acquire) by the future after it registers its waker.
     fired: AtomicBool,
     waker: AtomicWaker,
-    /// The future went away (dropped or re-armed): the heap discards the
+    /// The future went away (dropped or re-armed): the wheel discards the
     /// entry instead of firing it.
     cancelled: AtomicBool,
     /// What firing does.
@@ -59,7 +59,7 @@ impl TimerEntry {
         }
     }
 
-    /// Waits until fired: `Ready` once the heap fired the entry.
+    /// Waits until fired: `Ready` once the wheel fired the entry.
     pub(crate) fn poll_fired(&self, waker: &Waker) -> Poll<()> {
         if self.fired.load(Acquire) {
             return Poll::Ready(());
@@ -88,6 +88,11 @@ impl TimerEntry {
                 }
             }
         }
+    }
+
+    /// Whether a `Wake` entry has fired.
+    pub(crate) fn is_fired(&self) -> bool {
+        self.fired.load(Acquire)
     }
 
     pub(crate) fn cancel(&self) {

@@ -1,4 +1,4 @@
-//! `sleep`, `sleep_until` and `Sleep`: tokio's, on the loop's timer heap.
+//! `sleep`, `sleep_until` and `Sleep`: tokio's, on the loop's timer wheel.
 //!
 //! A `Sleep` arms its timer on the loop that first polls it (every netloop
 //! task and `block_on` runs on a loop); after that it may be polled from
@@ -66,9 +66,13 @@ impl Sleep {
 
     fn disarm(&mut self) {
         if let Some(entry) = self.entry.take() {
+            if entry.is_fired() {
+                // Out of the wheel already: nothing to cancel or count.
+                return;
+            }
             entry.cancel();
             // Counted on this thread's loop (where it was most likely
-            // armed), so the heap knows when a sweep pays.
+            // armed), so the wheel knows when a sweep pays.
             timers::with_current(|timers| {
                 if let Some(timers) = timers {
                     timers.note_cancelled();
@@ -84,27 +88,44 @@ impl Future for Sleep {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
         if this.entry.is_none() {
-            if Instant::now() >= this.deadline {
-                return Poll::Ready(());
-            }
-            let entry = Arc::new(TimerEntry::new());
+            // One look at the thread's timers both reads the clock and arms.
+            let deadline = this.deadline;
             let armed = timers::with_current(|timers| match timers {
+                Some(timers) if timers.now() >= deadline => Armed::Elapsed,
                 Some(timers) => {
-                    timers.arm(this.deadline, entry.clone());
-                    true
+                    let entry = Arc::new(TimerEntry::new());
+                    timers.arm(deadline, entry.clone());
+                    Armed::Entry(entry)
                 }
-                None => false,
+                None => Armed::NoLoop,
             });
-            assert!(
-                armed,
-                "a netloop timer was polled outside of a netloop event loop: poll it in a \
-                 task or inside `block_on`"
-            );
-            this.entry = Some(entry);
+            match armed {
+                Armed::Elapsed => return Poll::Ready(()),
+                Armed::Entry(entry) => this.entry = Some(entry),
+                Armed::NoLoop => {
+                    // Off any loop: an elapsed sleep still completes.
+                    assert!(
+                        Instant::now() >= deadline,
+                        "a netloop timer was polled outside of a netloop event loop: poll it \
+                         in a task or inside `block_on`"
+                    );
+                    return Poll::Ready(());
+                }
+            }
         }
         let entry = this.entry.as_ref().expect("armed above");
         entry.poll_fired(cx.waker())
     }
+}
+
+/// What the first poll of a [`Sleep`] found.
+enum Armed {
+    /// The deadline has passed.
+    Elapsed,
+    /// The timer is armed on this thread's loop.
+    Entry(Arc<TimerEntry>),
+    /// No loop runs on this thread.
+    NoLoop,
 }
 
 impl Drop for Sleep {
