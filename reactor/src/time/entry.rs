@@ -10,7 +10,9 @@
 //! of wheels or futures.
 
 use std::sync::Weak;
-use std::sync::atomic::{AtomicBool, Ordering::Acquire, Ordering::Release};
+use std::sync::atomic::{
+    AtomicBool, AtomicU64, Ordering::Acquire, Ordering::Relaxed, Ordering::Release,
+};
 use std::task::{Poll, Waker};
 
 use futures::task::AtomicWaker;
@@ -26,9 +28,18 @@ pub(crate) struct TimerEntry {
     /// The future went away (dropped or re-armed): the wheel discards the
     /// entry instead of firing it.
     cancelled: AtomicBool,
+    /// Where the wheel put the entry when it armed it (an opaque
+    /// position, `NO_POS` for none), so that a cancel on the arming loop
+    /// can take it out at once. Written and read on the arming loop's
+    /// thread only; it may be stale (the entry moved since), which the
+    /// wheel detects.
+    pos: AtomicU64,
     /// What firing does.
     on_fire: OnFire,
 }
+
+/// No wheel position recorded.
+pub(crate) const NO_POS: u64 = u64::MAX;
 
 #[derive(Debug)]
 enum OnFire {
@@ -45,6 +56,7 @@ impl TimerEntry {
             fired: AtomicBool::new(false),
             waker: AtomicWaker::new(),
             cancelled: AtomicBool::new(false),
+            pos: AtomicU64::new(NO_POS),
             on_fire: OnFire::Wake,
         }
     }
@@ -55,6 +67,7 @@ impl TimerEntry {
             fired: AtomicBool::new(false),
             waker: AtomicWaker::new(),
             cancelled: AtomicBool::new(false),
+            pos: AtomicU64::new(NO_POS),
             on_fire: OnFire::Expire(desc, dir),
         }
     }
@@ -93,6 +106,16 @@ impl TimerEntry {
     /// Whether a `Wake` entry has fired.
     pub(crate) fn is_fired(&self) -> bool {
         self.fired.load(Acquire)
+    }
+
+    /// The wheel position recorded by [`set_pos`](Self::set_pos).
+    pub(crate) fn pos(&self) -> u64 {
+        self.pos.load(Relaxed)
+    }
+
+    /// Records where the wheel put the entry.
+    pub(crate) fn set_pos(&self, pos: u64) {
+        self.pos.store(pos, Relaxed);
     }
 
     pub(crate) fn cancel(&self) {

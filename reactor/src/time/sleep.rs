@@ -71,11 +71,12 @@ impl Sleep {
                 return;
             }
             entry.cancel();
-            // Counted on this thread's loop (where it was most likely
-            // armed), so the wheel knows when a sweep pays.
+            // Taken out of the wheel at once if this thread's loop armed
+            // it, else counted there so that the wheel knows when a sweep
+            // pays.
             timers::with_current(|timers| {
                 if let Some(timers) = timers {
-                    timers.note_cancelled();
+                    timers.cancel(&entry);
                 }
             });
         }
@@ -88,15 +89,15 @@ impl Future for Sleep {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
         if this.entry.is_none() {
-            // One look at the thread's timers both reads the clock and arms.
+            // One look at the thread's timers, without a clock read: a
+            // deadline the loop has not seen pass is armed (and fires at
+            // the loop's next look at its timers if it has passed since).
             let deadline = this.deadline;
             let armed = timers::with_current(|timers| match timers {
-                Some(timers) if timers.now() >= deadline => Armed::Elapsed,
-                Some(timers) => {
-                    let entry = Arc::new(TimerEntry::new());
-                    timers.arm(deadline, entry.clone());
-                    Armed::Entry(entry)
-                }
+                Some(timers) => match timers.arm_unless_elapsed(deadline) {
+                    Some(entry) => Armed::Entry(entry),
+                    None => Armed::Elapsed,
+                },
                 None => Armed::NoLoop,
             });
             match armed {

@@ -34,9 +34,9 @@ use std::time::Duration;
 use super::clock::Clock;
 use super::entry::TimerEntry;
 use super::instant::Instant;
-use super::wheel::{Armed, Expiration, TICK_NANOS, Wheel};
+use super::wheel::{Armed, TICK_NANOS, Wheel};
 
-/// Below this many cancelled timers, no sweep.
+/// Below this many dead timers (cancelled or holes), no sweep.
 const MIN_SWEEP: usize = 1024;
 
 /// One loop's armed timers, and its clock.
@@ -46,10 +46,15 @@ pub struct Timers {
     clock: Clock,
     /// Tick 0 of the wheel.
     origin: std::time::Instant,
-    /// Timers cancelled on this thread since the last sweep and not seen
-    /// since (an estimate of the dead timers held: cancellations elsewhere
-    /// are not counted). When they are half of what is held, the next arm
-    /// or look at the next deadline sweeps them all in one pass.
+    /// The time `fire_due` last looked at, in nanoseconds since the origin:
+    /// a deadline not after it has passed, without reading the clock.
+    last_now: u64,
+    /// Timers cancelled on this thread since the last sweep and not taken
+    /// out at once (see [`cancel`](Self::cancel)), nor seen since: an
+    /// estimate of the dead timers held (cancellations on other threads are
+    /// not counted). When they and the wheel's holes are half of what is
+    /// held, the next arm or look at the next deadline sweeps them all in
+    /// one pass.
     cancelled: usize,
 }
 
@@ -67,6 +72,7 @@ impl Timers {
             wheel: Box::new(Wheel::new()),
             origin: clock.now(),
             clock,
+            last_now: 0,
             cancelled: 0,
         }
     }
@@ -89,34 +95,64 @@ impl Timers {
 
     /// Arms `entry` to fire at `deadline`.
     pub(crate) fn arm(&mut self, deadline: Instant, entry: Arc<TimerEntry>) {
-        if self.wheel.len() == 0 {
+        let deadline = self.prepare(deadline);
+        self.wheel.insert(Armed {
+            deadline,
+            entry: Some(entry),
+        });
+    }
+
+    /// A `Sleep`'s first poll: unless `deadline` has passed by the time the
+    /// loop last fired its timers (which needs no clock read), arms a new
+    /// entry for it and returns that.
+    pub(crate) fn arm_unless_elapsed(&mut self, deadline: Instant) -> Option<Arc<TimerEntry>> {
+        let deadline = self.prepare(deadline);
+        if deadline <= self.last_now {
+            return None;
+        }
+        let entry = Arc::new(TimerEntry::new());
+        self.wheel.insert(Armed {
+            deadline,
+            entry: Some(entry.clone()),
+        });
+        Some(entry)
+    }
+
+    /// Makes room for one more timer; returns `deadline` in nanoseconds
+    /// since the origin.
+    fn prepare(&mut self, deadline: Instant) -> u64 {
+        if self.is_empty() {
             // Nothing held: restart the wheel at the clock's time, which
-            // also undoes a clock that went back (`resume` after `advance`)
-            // and aligns ticks with a clock paused since.
+            // aligns its ticks with a clock paused since.
             self.origin = self.clock.now();
+            self.last_now = 0;
             self.wheel.rebase();
             self.cancelled = 0;
         } else if self.sweep_pays() {
             self.sweep();
         }
-        let deadline = self.nanos(deadline);
-        self.wheel.insert(Armed { deadline, entry });
+        self.nanos(deadline)
     }
 
-    /// Whether enough timers are cancelled for a sweep to pay.
+    /// Whether enough timers are dead for a sweep to pay.
     fn sweep_pays(&self) -> bool {
-        self.cancelled >= MIN_SWEEP && self.cancelled * 2 >= self.wheel.len()
+        let dead = self.cancelled + self.wheel.holes();
+        dead >= MIN_SWEEP && dead * 2 >= self.wheel.len() + self.wheel.holes()
     }
 
-    /// Drops every cancelled timer, in one pass.
+    /// Drops every cancelled timer and hole, in one pass.
     fn sweep(&mut self) {
-        self.wheel.retain(|armed| !armed.entry.is_cancelled());
+        self.wheel.retain(|entry| !entry.is_cancelled());
         self.cancelled = 0;
     }
 
-    /// Counts a timer cancelled on this loop's thread (see `cancelled`).
-    pub(crate) fn note_cancelled(&mut self) {
-        self.cancelled += 1;
+    /// A timer was cancelled on this thread (its entry flagged): takes it
+    /// out of the wheel if this loop armed it and it has not moved since,
+    /// or counts it for the next sweep (see `cancelled`).
+    pub(crate) fn cancel(&mut self, entry: &Arc<TimerEntry>) {
+        if !self.wheel.remove(entry) {
+            self.cancelled += 1;
+        }
     }
 
     /// Counts `n` cancelled timers dropped from the wheel.
@@ -133,46 +169,28 @@ impl Timers {
         if self.sweep_pays() {
             self.sweep();
         }
-        if let Some(deadline) = self.next_due() {
-            return Some(self.instant(deadline));
+        if !self.wheel.due().is_empty() {
+            let (dropped, _) = self.wheel.drop_leading(None, TimerEntry::is_cancelled);
+            self.dropped_cancelled(dropped);
+            let earliest = self
+                .wheel
+                .due()
+                .iter()
+                .filter(|armed| armed.entry.as_ref().is_some_and(|e| !e.is_cancelled()))
+                .map(|armed| armed.deadline)
+                .min();
+            if let Some(deadline) = earliest {
+                return Some(self.instant(deadline));
+            }
         }
         while let Some(exp) = self.wheel.next_expiration() {
-            if self.first_live(exp) {
+            let (dropped, live) = self.wheel.drop_leading(Some(exp), TimerEntry::is_cancelled);
+            self.dropped_cancelled(dropped);
+            if live {
                 return Some(self.tick_instant(exp.tick));
             }
         }
         None
-    }
-
-    /// The earliest deadline in the wheel's `due` list, dropping its
-    /// cancelled timers.
-    fn next_due(&mut self) -> Option<u64> {
-        if self.wheel.due_mut().is_empty() {
-            return None;
-        }
-        let due = self.wheel.due_mut();
-        let was = due.len();
-        due.retain(|armed| !armed.entry.is_cancelled());
-        let dropped = was - due.len();
-        let earliest = due.iter().map(|armed| armed.deadline).min();
-        self.wheel.removed(None, dropped);
-        self.dropped_cancelled(dropped);
-        earliest
-    }
-
-    /// Drops the cancelled timers at the front of `exp`'s slot; returns
-    /// whether a live one is left.
-    fn first_live(&mut self, exp: Expiration) -> bool {
-        let slot = self.wheel.slot_mut(exp);
-        let dead = slot
-            .iter()
-            .position(|armed| !armed.entry.is_cancelled())
-            .unwrap_or(slot.len());
-        let live = dead < slot.len();
-        slot.drain(..dead);
-        self.wheel.removed(Some(exp), dead);
-        self.dropped_cancelled(dead);
-        live
     }
 
     /// Fires every timer due at `now` (whose tick `now` has reached), by
@@ -180,6 +198,7 @@ impl Timers {
     /// returns how many fired.
     pub fn fire_due(&mut self, now: Instant, out: &mut Vec<Waker>) -> usize {
         let now = self.nanos(now);
+        self.last_now = self.last_now.max(now);
         let mut fired = 0;
         let mut dead = 0;
         while let Some(mut batch) = self.wheel.next_batch(now / TICK_NANOS) {
@@ -187,6 +206,7 @@ impl Timers {
                 // Stable: equal deadlines stay in arming order.
                 batch.sort_by_key(|armed| armed.deadline);
             }
+            let mut holes = 0;
             let mut left = 0;
             for (i, armed) in batch.iter().enumerate() {
                 if armed.deadline > now {
@@ -194,14 +214,16 @@ impl Timers {
                     left = batch.len() - i;
                     break;
                 }
-                if armed.entry.is_cancelled() {
-                    dead += 1;
-                } else {
-                    armed.entry.fire(out);
-                    fired += 1;
+                match &armed.entry {
+                    None => holes += 1,
+                    Some(entry) if entry.is_cancelled() => dead += 1,
+                    Some(entry) => {
+                        entry.fire(out);
+                        fired += 1;
+                    }
                 }
             }
-            self.wheel.done(batch, left);
+            self.wheel.done(batch, holes, left);
             if left != 0 {
                 break;
             }
@@ -364,7 +386,14 @@ mod tests {
 
         fn cancel(&mut self, id: usize) {
             self.entries[id].cancel();
-            self.timers.note_cancelled();
+            self.timers.cancel(&self.entries[id]);
+        }
+
+        /// Cancels timer `id` as if it had moved since it was armed:
+        /// flagged and counted, left in the wheel.
+        fn cancel_lazily(&mut self, id: usize) {
+            self.entries[id].cancel();
+            self.timers.cancelled += 1;
         }
     }
 
@@ -461,21 +490,51 @@ mod tests {
     }
 
     #[test]
-    fn sweeps_keep_cancelled_timers_within_the_live_ones() {
+    fn sweeps_keep_cancelled_timers_and_holes_within_the_live_ones() {
         let mut f = Fixture::new();
         let live = f.arm(Duration::from_secs(3600));
-        // Arm and cancel many, one at a time: what is held stays bounded.
+        // Arm and cancel many, one at a time, half of them lazily: what is
+        // held stays bounded.
         let mut most = 0;
         for i in 0..20_000u32 {
             let id = f.arm(MS * (1000 + i));
-            f.cancel(id);
-            most = most.max(f.timers.len());
+            if i % 2 == 0 {
+                f.cancel(id);
+            } else {
+                f.cancel_lazily(id);
+            }
+            most = most.max(f.timers.wheel.len() + f.timers.wheel.holes());
         }
         assert!(most <= 2 * MIN_SWEEP + 2, "held up to {most}");
         // The live timer's level-3 slot starts at 13 × 2^18 ms.
         assert_eq!(f.timers.next_deadline(), Some(f.start + MS * 3_407_872));
-        assert!(f.timers.len() <= MIN_SWEEP + 1);
+        assert_eq!(f.timers.len(), 1);
         assert!(!f.entries[live].is_cancelled());
+    }
+
+    #[test]
+    fn a_cancel_on_the_arming_loop_frees_the_entry_at_once() {
+        let mut f = Fixture::new();
+        let id = f.arm(MS * 100);
+        f.arm(MS * 100);
+        assert_eq!(Arc::strong_count(&f.entries[id]), 2);
+        f.cancel(id);
+        assert_eq!(Arc::strong_count(&f.entries[id]), 1, "the wheel let go");
+        assert_eq!(f.timers.len(), 1);
+        assert_eq!(f.fire_at(MS * 100), [1]);
+        assert!(f.timers.is_empty());
+    }
+
+    #[test]
+    fn a_sleep_whose_deadline_the_loop_saw_pass_is_not_armed() {
+        let mut f = Fixture::new();
+        f.arm(MS * 50);
+        f.fire_at(MS * 10);
+        assert!(f.timers.arm_unless_elapsed(f.start + MS * 10).is_none());
+        let later = f.timers.arm_unless_elapsed(f.start + MS * 11).unwrap();
+        let mut out = Vec::new();
+        f.timers.fire_due(f.start + MS * 11, &mut out);
+        assert!(later.is_fired());
     }
 
     #[test]

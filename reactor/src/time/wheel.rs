@@ -14,13 +14,16 @@
 //!
 //! Each slot is a `Vec` in arming order (a cascade and a sweep keep the
 //! order), and drained vectors are recycled, so a steady state allocates
-//! nothing. The wheel stores timers and never looks inside them: firing,
-//! cancellation and clocks are `Timers`' business.
+//! nothing. A timer removed early leaves a hole (an `Armed` without entry)
+//! where it was, found through the position its entry recorded at arming,
+//! so that removal is O(1) and keeps the order; holes are dropped when
+//! their slot is next walked. The wheel never looks inside entries:
+//! firing, cancellation and clocks are `Timers`' business.
 
 use std::mem;
 use std::sync::Arc;
 
-use super::entry::TimerEntry;
+use super::entry::{NO_POS, TimerEntry};
 
 /// Nanoseconds per tick.
 pub(super) const TICK_NANOS: u64 = 1_000_000;
@@ -35,15 +38,17 @@ const LEVELS: usize = 6;
 const SPARE_MAX_CAPACITY: usize = 4096;
 /// At most this many vectors wait in the spare pool.
 const SPARE_MAX: usize = 64;
+/// A position's index bits (the level and slot go above them).
+const POS_INDEX_BITS: u32 = 48;
 
-/// One armed timer: its deadline, in nanoseconds since the `Timers`'
-/// origin, and its entry.
+/// One armed timer, or the hole it left: its deadline, in nanoseconds
+/// since the `Timers`' origin, and its entry.
 #[derive(Debug)]
 pub(super) struct Armed {
     /// Nanoseconds since the origin (saturated to `0..=u64::MAX`).
     pub(super) deadline: u64,
-    /// What firing it does.
-    pub(super) entry: Arc<TimerEntry>,
+    /// What firing it does; `None`: removed, a hole.
+    pub(super) entry: Option<Arc<TimerEntry>>,
 }
 
 impl Armed {
@@ -89,8 +94,10 @@ pub(super) struct Wheel {
     due: Vec<Armed>,
     /// Drained vectors, for reuse.
     spare: Vec<Vec<Armed>>,
-    /// Timers held, everywhere.
+    /// `Armed` records held, everywhere, holes included.
     len: usize,
+    /// Holes among them.
+    holes: usize,
 }
 
 /// The level a timer of `tick` goes to when the wheel stands at `elapsed`
@@ -112,6 +119,11 @@ fn turn(level: usize) -> u64 {
     1u64 << (SLOT_BITS * (level as u32 + 1))
 }
 
+/// Counts the holes in `batch`.
+fn holes_in(batch: &[Armed]) -> usize {
+    batch.iter().filter(|armed| armed.entry.is_none()).count()
+}
+
 impl Wheel {
     /// An empty wheel at tick 0.
     pub(super) fn new() -> Wheel {
@@ -126,12 +138,19 @@ impl Wheel {
             due: Vec::new(),
             spare: Vec::new(),
             len: 0,
+            holes: 0,
         }
     }
 
-    /// Timers held (including any the caller considers dead).
+    /// Timers held (including any the caller considers dead), holes not
+    /// counted.
     pub(super) fn len(&self) -> usize {
-        self.len
+        self.len - self.holes
+    }
+
+    /// Holes left by [`remove`](Self::remove) and not yet dropped.
+    pub(super) fn holes(&self) -> usize {
+        self.holes
     }
 
     /// The last tick advanced to.
@@ -139,30 +158,40 @@ impl Wheel {
         self.elapsed
     }
 
-    /// Moves an empty wheel to tick 0 (its caller moved its origin).
+    /// Moves a wheel that holds no timer to tick 0 (its caller moved its
+    /// origin), dropping its holes.
     pub(super) fn rebase(&mut self) {
-        debug_assert_eq!(self.len, 0);
+        debug_assert_eq!(self.len(), 0);
+        if self.holes != 0 {
+            self.retain(|_| false);
+        }
         self.elapsed = 0;
     }
 
-    /// Adds `armed`, in a slot if its tick is ahead, in `due` otherwise.
+    /// Adds `armed`, in a slot if its tick is ahead, in `due` otherwise,
+    /// and records its position in its entry.
     pub(super) fn insert(&mut self, armed: Armed) {
         self.len += 1;
-        self.place(armed);
+        let entry = armed.entry.clone();
+        let pos = self.place(armed);
+        if let Some(entry) = entry {
+            entry.set_pos(pos);
+        }
     }
 
-    /// Puts `armed` where its tick belongs, without counting it.
-    fn place(&mut self, armed: Armed) {
+    /// Puts `armed` where its tick belongs, without counting it; returns
+    /// its position (`NO_POS` outside the levels).
+    fn place(&mut self, armed: Armed) -> u64 {
         let tick = armed.tick();
         if tick <= self.elapsed {
             self.due.push(armed);
-            return;
+            return NO_POS;
         }
         let level = level_for(self.elapsed, tick);
         if level >= LEVELS {
             self.overflow_tick = self.overflow_tick.min(tick & !(turn(LEVELS - 1) - 1));
             self.overflow.push(armed);
-            return;
+            return NO_POS;
         }
         let slot = slot_for(tick, level);
         let lvl = &mut self.levels[level];
@@ -172,8 +201,34 @@ impl Wheel {
         {
             *vec = spare;
         }
+        let index = vec.len() as u64;
         vec.push(armed);
         lvl.occupied |= 1 << slot;
+        ((level * SLOTS + slot) as u64) << POS_INDEX_BITS | index
+    }
+
+    /// Takes `entry` out of the wheel if it still is where it was armed,
+    /// leaving a hole; returns whether it did.
+    pub(super) fn remove(&mut self, entry: &Arc<TimerEntry>) -> bool {
+        let pos = entry.pos();
+        if pos == NO_POS {
+            return false;
+        }
+        let at = (pos >> POS_INDEX_BITS) as usize;
+        let index = (pos & ((1 << POS_INDEX_BITS) - 1)) as usize;
+        let Some(lvl) = self.levels.get_mut(at / SLOTS) else {
+            return false;
+        };
+        let Some(armed) = lvl.slots[at % SLOTS].get_mut(index) else {
+            return false;
+        };
+        if !armed.entry.as_ref().is_some_and(|e| Arc::ptr_eq(e, entry)) {
+            return false;
+        }
+        armed.entry = None;
+        self.holes += 1;
+        entry.set_pos(NO_POS);
+        true
     }
 
     /// Keeps `vec` (emptied) for reuse, unless it is large or the pool full.
@@ -208,89 +263,114 @@ impl Wheel {
         })
     }
 
-    /// The timers of `exp`'s slot, for the caller to inspect in place.
-    pub(super) fn slot_mut(&mut self, exp: Expiration) -> &mut Vec<Armed> {
+    /// The vector of `exp`'s slot.
+    fn slot_vec(&mut self, exp: Expiration) -> &mut Vec<Armed> {
         match self.levels.get_mut(exp.level) {
             Some(lvl) => &mut lvl.slots[exp.slot],
             None => &mut self.overflow,
         }
     }
 
-    /// Forgets `n` timers the caller removed from a slot or `due` through
-    /// [`slot_mut`](Self::slot_mut) or [`due_mut`](Self::due_mut); empties
-    /// `exp`'s slot's bookkeeping if it is now empty.
-    pub(super) fn removed(&mut self, exp: Option<Expiration>, n: usize) {
-        self.len -= n;
-        if let Some(exp) = exp
-            && self.slot_mut(exp).is_empty()
-        {
-            let vec = mem::take(self.slot_mut(exp));
-            self.recycle(vec);
-            match self.levels.get_mut(exp.level) {
-                Some(lvl) => lvl.occupied &= !(1 << exp.slot),
-                None => self.overflow_tick = u64::MAX,
-            }
+    /// Takes `exp`'s slot's vector out, marking the slot empty.
+    fn take_slot(&mut self, exp: Expiration) -> Vec<Armed> {
+        let vec = mem::take(self.slot_vec(exp));
+        match self.levels.get_mut(exp.level) {
+            Some(lvl) => lvl.occupied &= !(1 << exp.slot),
+            None => self.overflow_tick = u64::MAX,
         }
+        vec
+    }
+
+    /// Drops the leading timers of `exp`'s slot (or of `due`, for `None`)
+    /// for which `dead` holds, holes included; returns how many timers
+    /// (holes not counted) it dropped and whether a live one is left.
+    pub(super) fn drop_leading(
+        &mut self,
+        exp: Option<Expiration>,
+        mut dead: impl FnMut(&TimerEntry) -> bool,
+    ) -> (usize, bool) {
+        let vec = match exp {
+            Some(exp) => self.slot_vec(exp),
+            None => &mut self.due,
+        };
+        let n = vec
+            .iter()
+            .position(|armed| armed.entry.as_deref().is_some_and(|e| !dead(e)))
+            .unwrap_or(vec.len());
+        let live = n < vec.len();
+        let holes = holes_in(&vec[..n]);
+        vec.drain(..n);
+        self.len -= n;
+        self.holes -= holes;
+        if let Some(exp) = exp
+            && !live
+        {
+            let vec = self.take_slot(exp);
+            self.recycle(vec);
+        }
+        (n - holes, live)
     }
 
     /// The timers already due, for the caller to inspect in place.
-    pub(super) fn due_mut(&mut self) -> &mut Vec<Armed> {
-        &mut self.due
+    pub(super) fn due(&self) -> &[Armed] {
+        &self.due
     }
 
     /// The next batch of timers due at `now` (a tick), earliest first: the
     /// `due` list, then each level-0 slot in turn (cascading higher slots
-    /// as the wheel reaches them). A batch is in arming order; its timers'
-    /// ticks are at most `now`, and at most those of later batches. The
-    /// caller fires it and hands it back through [`done`](Self::done),
-    /// with the timers it left (of a deadline still ahead, which only a
-    /// clock that went back can leave) to be due again.
+    /// as the wheel reaches them). A batch is in arming order, may hold
+    /// holes, and its timers' ticks are at most `now`, and at most those of
+    /// later batches. The caller fires it and hands it back through
+    /// [`done`](Self::done).
     pub(super) fn next_batch(&mut self, now: u64) -> Option<Vec<Armed>> {
         loop {
             if !self.due.is_empty() {
                 let spare = self.spare.pop().unwrap_or_default();
-                let batch = mem::replace(&mut self.due, spare);
-                self.len -= batch.len();
-                return Some(batch);
+                return Some(mem::replace(&mut self.due, spare));
             }
             let Some(exp) = self.next_expiration().filter(|exp| exp.tick <= now) else {
                 self.elapsed = self.elapsed.max(now);
                 return None;
             };
-            let mut vec = mem::take(self.slot_mut(exp));
-            match self.levels.get_mut(exp.level) {
-                Some(lvl) => lvl.occupied &= !(1 << exp.slot),
-                None => self.overflow_tick = u64::MAX,
-            }
+            let mut vec = self.take_slot(exp);
             self.elapsed = exp.tick;
             if exp.level == 0 {
-                self.len -= vec.len();
                 return Some(vec);
             }
             // Cascade: every timer moves to a lower level, or to `due` if
-            // its tick is the slot's first.
+            // its tick is the slot's first; holes go.
             for armed in vec.drain(..) {
-                self.place(armed);
+                if armed.entry.is_some() {
+                    self.place(armed);
+                } else {
+                    self.len -= 1;
+                    self.holes -= 1;
+                }
             }
             self.recycle(vec);
         }
     }
 
-    /// Takes back a batch from [`next_batch`](Self::next_batch): `left`
-    /// timers at its end were not fired and are due again.
-    pub(super) fn done(&mut self, mut batch: Vec<Armed>, left: usize) {
-        let fired = batch.len() - left;
+    /// Takes back a batch from [`next_batch`](Self::next_batch), in which
+    /// the caller met `holes` holes before the `left` timers at its end
+    /// that it did not fire (a deadline still ahead, which only a clock
+    /// that went back can leave): those are due again.
+    pub(super) fn done(&mut self, mut batch: Vec<Armed>, holes: usize, left: usize) {
+        let gone = batch.len() - left;
+        self.len -= gone;
+        self.holes -= holes;
         if left != 0 {
-            self.len += left;
-            self.due.extend(batch.drain(fired..));
+            self.due.extend(batch.drain(gone..));
         }
         self.recycle(batch);
     }
 
     /// Keeps only the timers for which `keep` holds, in one pass over every
-    /// slot (arming order kept); returns how many were dropped.
-    pub(super) fn retain(&mut self, mut keep: impl FnMut(&Armed) -> bool) -> usize {
-        let before = self.len;
+    /// slot (arming order kept), and drops every hole; returns how many
+    /// timers were dropped, holes not counted.
+    pub(super) fn retain(&mut self, mut keep: impl FnMut(&TimerEntry) -> bool) -> usize {
+        let before = self.len();
+        let mut keep = |armed: &Armed| armed.entry.as_deref().is_some_and(&mut keep);
         let mut emptied = Vec::new();
         for lvl in &mut self.levels {
             let mut occupied = lvl.occupied;
@@ -312,6 +392,7 @@ impl Wheel {
             list.retain(&mut keep);
             self.len -= was - list.len();
         }
+        self.holes = 0;
         self.overflow_tick = self
             .overflow
             .iter()
@@ -332,7 +413,7 @@ mod tests {
     fn armed(ms: u64) -> Armed {
         Armed {
             deadline: ms * TICK_NANOS,
-            entry: Arc::new(TimerEntry::new()),
+            entry: Some(Arc::new(TimerEntry::new())),
         }
     }
 
@@ -341,7 +422,7 @@ mod tests {
         let mut ticks = Vec::new();
         while let Some(batch) = wheel.next_batch(now) {
             ticks.extend(batch.iter().map(Armed::tick));
-            wheel.done(batch, 0);
+            wheel.done(batch, 0, 0);
         }
         ticks
     }
@@ -426,22 +507,36 @@ mod tests {
     fn a_slot_keeps_arming_order_through_cascades() {
         let mut wheel = Wheel::new();
         let entries: Vec<Armed> = (0..5).map(|_| armed(300)).collect();
-        let ptrs: Vec<*const TimerEntry> = entries.iter().map(|a| Arc::as_ptr(&a.entry)).collect();
+        let ptrs: Vec<_> = entries
+            .iter()
+            .map(|a| a.entry.as_ref().map(Arc::as_ptr))
+            .collect();
         for a in entries {
             wheel.insert(a);
         }
         let batch = wheel.next_batch(300).unwrap();
-        let got: Vec<*const TimerEntry> = batch.iter().map(|a| Arc::as_ptr(&a.entry)).collect();
+        let got: Vec<_> = batch
+            .iter()
+            .map(|a| a.entry.as_ref().map(Arc::as_ptr))
+            .collect();
         assert_eq!(got, ptrs);
     }
 
     #[test]
     fn retain_drops_and_clears_empty_slots() {
         let mut wheel = Wheel::new();
-        for t in [3, 3, 100, 1 << 40] {
+        for t in [3, 100, 1 << 40, 3] {
             wheel.insert(armed(t));
         }
-        assert_eq!(wheel.retain(|a| a.tick() == 3), 2);
+        let keep: Vec<_> = (0..2).map(|_| armed(3)).collect();
+        let kept: Vec<_> = keep.iter().map(|a| a.entry.clone().unwrap()).collect();
+        for a in keep {
+            wheel.insert(a);
+        }
+        assert_eq!(
+            wheel.retain(|e| kept.iter().any(|k| std::ptr::eq(&**k, e))),
+            4
+        );
         assert_eq!(wheel.len(), 2);
         assert_eq!(wheel.next_expiration().unwrap().tick, 3);
         assert_eq!(drain(&mut wheel, u64::MAX / 2), [3, 3]);
@@ -454,8 +549,36 @@ mod tests {
         wheel.insert(armed(2));
         wheel.insert(armed(2));
         let batch = wheel.next_batch(2).unwrap();
-        wheel.done(batch, 1);
+        wheel.done(batch, 0, 1);
         assert_eq!(wheel.len(), 1);
         assert_eq!(drain(&mut wheel, 2), [2]);
+    }
+
+    #[test]
+    fn a_removed_timer_leaves_a_hole_that_goes_with_its_slot() {
+        let mut wheel = Wheel::new();
+        let a = armed(5000);
+        let entry = a.entry.clone().unwrap();
+        wheel.insert(a);
+        wheel.insert(armed(5000));
+        assert!(wheel.remove(&entry));
+        assert!(!wheel.remove(&entry), "only once");
+        assert_eq!((wheel.len(), wheel.holes()), (1, 1));
+        // The cascade drops the hole.
+        assert_eq!(drain(&mut wheel, 5000), [5000]);
+        assert_eq!((wheel.len(), wheel.holes()), (0, 0));
+    }
+
+    #[test]
+    fn a_timer_that_moved_is_not_removed_by_its_stale_position() {
+        let mut wheel = Wheel::new();
+        let a = armed(100);
+        let entry = a.entry.clone().unwrap();
+        wheel.insert(a);
+        // Cascaded from level 1 to level 0: its recorded position is stale.
+        assert_eq!(drain(&mut wheel, 64), Vec::<u64>::new());
+        wheel.insert(armed(70));
+        assert!(!wheel.remove(&entry));
+        assert_eq!(wheel.len(), 2);
     }
 }
