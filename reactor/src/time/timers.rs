@@ -1,5 +1,5 @@
 //! A loop's timers: a hierarchical timing wheel of millisecond ticks
-//! ([`wheel`](super::wheel)), the loop's clock, and the thread-local through
+//! (`time/wheel.rs`), the loop's clock, and the thread-local through
 //! which the futures polled on the loop's thread reach them.
 //!
 //! Why a wheel: arming, cancelling and firing are O(1), and a slot's timers
