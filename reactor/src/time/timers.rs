@@ -46,8 +46,8 @@ pub struct Timers {
     clock: Clock,
     /// Tick 0 of the wheel.
     origin: std::time::Instant,
-    /// The time `fire_due` last looked at, in nanoseconds since the origin:
-    /// a deadline not after it has passed, without reading the clock.
+    /// The latest time `fire_due` (or a `Sleep`'s first poll) looked at,
+    /// in nanoseconds since the origin: a deadline not after it has passed.
     last_now: u64,
     /// Timers cancelled on this thread since the last sweep and not taken
     /// out at once (see [`cancel`](Self::cancel)), nor seen since: an
@@ -102,11 +102,20 @@ impl Timers {
         });
     }
 
-    /// A `Sleep`'s first poll: unless `deadline` has passed by the time the
-    /// loop last fired its timers (which needs no clock read), arms a new
-    /// entry for it and returns that.
+    /// A `Sleep`'s first poll: unless `deadline` has passed, arms a new
+    /// entry for it and returns that. Whether it has passed is judged by
+    /// the time the loop last fired its timers, without a clock read,
+    /// unless the deadline falls in that time's tick or the next (so that
+    /// a zero or tiny sleep completes at once, as it did before the wheel).
+    /// A deadline further ahead that has passed all the same (the loop has
+    /// not looked at its timers for over a millisecond) fires at the loop's
+    /// next look, as in tokio.
     pub(crate) fn arm_unless_elapsed(&mut self, deadline: Instant) -> Option<Arc<TimerEntry>> {
         let deadline = self.prepare(deadline);
+        if deadline.div_ceil(TICK_NANOS) <= self.last_now / TICK_NANOS + 1 {
+            let now = self.nanos(self.now());
+            self.last_now = self.last_now.max(now);
+        }
         if deadline <= self.last_now {
             return None;
         }
@@ -531,9 +540,14 @@ mod tests {
         f.arm(MS * 50);
         f.fire_at(MS * 10);
         assert!(f.timers.arm_unless_elapsed(f.start + MS * 10).is_none());
-        let later = f.timers.arm_unless_elapsed(f.start + MS * 11).unwrap();
+        // Within the next tick: the clock is read.
+        f.timers.clock_mut().advance(Duration::from_micros(1500));
+        assert!(f.timers.arm_unless_elapsed(f.start + MS * 11).is_none());
+        // Further ahead: armed without a clock read.
+        f.timers.clock_mut().advance(MS * 5);
+        let later = f.timers.arm_unless_elapsed(f.start + MS * 13).unwrap();
         let mut out = Vec::new();
-        f.timers.fire_due(f.start + MS * 11, &mut out);
+        f.timers.fire_due(f.start + MS * 16, &mut out);
         assert!(later.is_fired());
     }
 
