@@ -172,26 +172,23 @@ impl Wheel {
     /// and records its position in its entry.
     pub(super) fn insert(&mut self, armed: Armed) {
         self.len += 1;
-        let entry = armed.entry.clone();
-        let pos = self.place(armed);
-        if let Some(entry) = entry {
-            entry.set_pos(pos);
-        }
+        self.place(armed, true);
     }
 
-    /// Puts `armed` where its tick belongs, without counting it; returns
-    /// its position (`NO_POS` outside the levels).
-    fn place(&mut self, armed: Armed) -> u64 {
+    /// Puts `armed` where its tick belongs, without counting it; with
+    /// `record`, records its position in its entry (a cascade does not: it
+    /// would touch every entry it moves, and a stale position is harmless).
+    fn place(&mut self, armed: Armed, record: bool) {
         let tick = armed.tick();
         if tick <= self.elapsed {
             self.due.push(armed);
-            return NO_POS;
+            return;
         }
         let level = level_for(self.elapsed, tick);
         if level >= LEVELS {
             self.overflow_tick = self.overflow_tick.min(tick & !(turn(LEVELS - 1) - 1));
             self.overflow.push(armed);
-            return NO_POS;
+            return;
         }
         let slot = slot_for(tick, level);
         let lvl = &mut self.levels[level];
@@ -201,10 +198,12 @@ impl Wheel {
         {
             *vec = spare;
         }
-        let index = vec.len() as u64;
+        if record && let Some(entry) = &armed.entry {
+            let index = vec.len() as u64;
+            entry.set_pos(((level * SLOTS + slot) as u64) << POS_INDEX_BITS | index);
+        }
         vec.push(armed);
         lvl.occupied |= 1 << slot;
-        ((level * SLOTS + slot) as u64) << POS_INDEX_BITS | index
     }
 
     /// Takes `entry` out of the wheel if it still is where it was armed,
@@ -225,9 +224,9 @@ impl Wheel {
         if !armed.entry.as_ref().is_some_and(|e| Arc::ptr_eq(e, entry)) {
             return false;
         }
+        // A second remove finds the hole: no need to forget the position.
         armed.entry = None;
         self.holes += 1;
-        entry.set_pos(NO_POS);
         true
     }
 
@@ -341,7 +340,7 @@ impl Wheel {
             // its tick is the slot's first; holes go.
             for armed in vec.drain(..) {
                 if armed.entry.is_some() {
-                    self.place(armed);
+                    self.place(armed, false);
                 } else {
                     self.len -= 1;
                     self.holes -= 1;
