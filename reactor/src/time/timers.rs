@@ -17,11 +17,15 @@
 //! millisecond at a time and fires all of that millisecond's timers in one
 //! round. Within a tick, timers fire by deadline, then arming order.
 //!
-//! Cancellation is lazy (the entry is flagged; the wheel skips it when its
-//! slot comes) and bounded: when the timers cancelled on this thread are at
-//! least half of those held, one pass over every slot drops them, so memory
-//! stays within about twice the armed timers and the pass costs O(1)
-//! amortised per cancel.
+//! A timer cancelled on the loop that armed it (a `Sleep` dropped or reset
+//! there) leaves its slot at once, O(1), through the position its entry
+//! recorded; the entry is freed then, in drop order (freeing a million
+//! entries in slot order, which is random in memory, cost twice as much).
+//! Any other cancellation is lazy (the entry is flagged; the wheel skips it
+//! when its slot comes) and bounded: when the holes and the timers
+//! cancelled on this thread are at least half of what is held, one pass
+//! over every slot drops them, so memory stays within about twice the armed
+//! timers and the pass costs O(1) amortised per cancel.
 //!
 //! This file knows deadlines and entries, not futures or epoll.
 
