@@ -9,11 +9,12 @@
 //!    `Pin<Box<_>>` in one `Vec`, and poll each once with a no-op waker
 //!    right after creating it, so that it is armed; then drop them all.
 //!    Timers are created in memory order but with scattered deadlines (see
-//!    [`Scatter`]). netloop cancels lazily (a dropped sleep only flags its
-//!    heap entry), so its run also includes the reclaim that its loop does
-//!    the next time it is idle: `Timers::next_deadline` pops the cancelled
-//!    entries (the very call `EventLoop::round` makes). tokio removes the
-//!    entry from its wheel inside the drop. ns per timer.
+//!    [`Scatter`]). A dropped netloop sleep leaves a hole in its wheel slot
+//!    (or, armed on another loop, only flags its entry), so its run also
+//!    includes the reclaim that its loop does the next time it is idle:
+//!    `Timers::next_deadline` sweeps the holes and cancelled entries (the
+//!    very call `EventLoop::round` makes). tokio removes the entry from its
+//!    wheel inside the drop. ns per timer.
 //! 2. **insert+fire**: on a runtime started with time paused (netloop:
 //!    `Builder::start_paused`; tokio: `start_paused`, from `test-util`), one
 //!    spawned task creates and arms 1,000,000 sleeps as above (with its own
@@ -22,9 +23,10 @@
 //!    runtime auto-advances its paused clock to the next timer when the task
 //!    waits, so nothing waits real time. Two deadline layouts:
 //!    - *distinct*: every timer its own deadline (999 ns apart), as
-//!      `now + timeout` gives in practice. netloop's paused clock advances
-//!      to each deadline in turn (one loop round per timer), tokio's to the
-//!      next 1 ms wheel tick (about 1,000 timers per round);
+//!      `now + timeout` gives in practice. Both paused clocks advance to
+//!      the next 1 ms wheel tick (about 1,000 timers per round; netloop's
+//!      advanced to each deadline in turn, one round per timer, while its
+//!      timers were a binary heap);
 //!    - *ms-aligned*: 1,000 timers on each whole millisecond, so that both
 //!      runtimes fire them in 1,000 rounds (this is also how netloop batches
 //!      in real time, where its `epoll_wait` timeout has 1 ms precision).
@@ -397,7 +399,7 @@ type Phases = [Duration; 3];
 /// inserting any timer when none was pending then, unparks the driver, an
 /// eventfd `write(2)` per insert. Without the anchor, every insert of the
 /// run does that (the driver does not park within the run). netloop arms
-/// into its heap without a syscall either way.
+/// into its wheel without a syscall either way.
 async fn arm_anchor<S: Future<Output = ()>, Y: Future<Output = ()>>(
     workload: Workload,
     make: &impl Fn(Duration) -> S,
@@ -485,8 +487,8 @@ async fn insert_fire<S: Future<Output = ()>, Y: Future<Output = ()>>(
 }
 
 /// netloop's deferred part of a cancel: what an idle loop does before it
-/// sleeps (`Timers::next_deadline` pops the cancelled entries off the top
-/// of the heap). Checks that nothing is left.
+/// sleeps (`Timers::next_deadline` sweeps holes and cancelled entries out
+/// of the wheel). Checks that nothing is left.
 fn netloop_reclaim() {
     netloop_reactor::time::timers::with_current(|timers| {
         let timers = timers.expect("runs on a netloop loop");

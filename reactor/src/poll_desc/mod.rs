@@ -248,6 +248,12 @@ impl PollDesc {
         let mut armed = lock(&self.deadline_timers[dir.index()]);
         if let Some(old) = armed.take() {
             old.cancel();
+            // Out of this loop's wheel at once if it armed the old timer.
+            timers::with_current(|timers| {
+                if let Some(timers) = timers {
+                    timers.cancel(&old);
+                }
+            });
         }
         self.clear_deadline(dir);
         let Some(deadline) = deadline else {

@@ -18,6 +18,10 @@ pub(crate) struct Clock {
     pausable: bool,
     /// `Some(now)` while paused: the instant the clock stands at.
     frozen: Option<std::time::Instant>,
+    /// Since the last `resume`: the instant the clock stood at then, and
+    /// the real instant it resumed at. Running time continues from where
+    /// the paused clock stood (as tokio's), so the clock never goes back.
+    resumed: Option<(std::time::Instant, std::time::Instant)>,
 }
 
 impl Clock {
@@ -25,6 +29,7 @@ impl Clock {
         let mut clock = Clock {
             pausable,
             frozen: None,
+            resumed: None,
         };
         if start_paused {
             clock.pause();
@@ -34,7 +39,11 @@ impl Clock {
 
     /// The current time on this clock.
     pub(crate) fn now(&self) -> std::time::Instant {
-        self.frozen.unwrap_or_else(std::time::Instant::now)
+        match (self.frozen, self.resumed) {
+            (Some(frozen), _) => frozen,
+            (None, None) => std::time::Instant::now(),
+            (None, Some((stood, real))) => stood + real.elapsed(),
+        }
     }
 
     pub(crate) fn is_paused(&self) -> bool {
@@ -55,18 +64,18 @@ impl Clock {
              default runtime of `#[netloop::test]`."
         );
         assert!(self.frozen.is_none(), "time is already frozen");
-        self.frozen = Some(std::time::Instant::now());
+        self.frozen = Some(self.now());
     }
 
-    /// Lets the clock run again, from real time.
+    /// Lets the clock run again, at real time's pace from where it stands.
     ///
     /// # Panics
     ///
     /// Panics when the clock is not paused.
     #[track_caller]
     pub(crate) fn resume(&mut self) {
-        assert!(self.frozen.is_some(), "time is not frozen");
-        self.frozen = None;
+        let stood = self.frozen.take().expect("time is not frozen");
+        self.resumed = Some((stood, std::time::Instant::now()));
     }
 
     /// Moves a paused clock forward by `by`.

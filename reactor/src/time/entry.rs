@@ -1,16 +1,18 @@
 //! One armed timer, shared by the future waiting on it and the loop's timer
-//! heap: a fired flag and the waiting task's waker in an `AtomicWaker`, plus
+//! wheel: a fired flag and the waiting task's waker in an `AtomicWaker`, plus
 //! a cancelled flag.
 //!
 //! A timer has one waiter and fires once, so it needs less than a socket's
 //! `pdReady`/`pdWait` slot: the handshake is `AtomicWaker`'s documented
-//! one — the heap sets `fired`, then takes the waker; the future registers
+//! one — the wheel sets `fired`, then takes the waker; the future registers
 //! its waker, then checks `fired` — and allocates nothing beyond the entry.
 //! A timer is one-shot: re-arming makes a new entry. This file knows nothing
-//! of heaps or futures.
+//! of wheels or futures.
 
 use std::sync::Weak;
-use std::sync::atomic::{AtomicBool, Ordering::Acquire, Ordering::Release};
+use std::sync::atomic::{
+    AtomicBool, AtomicU64, Ordering::Acquire, Ordering::Relaxed, Ordering::Release,
+};
 use std::task::{Poll, Waker};
 
 use futures::task::AtomicWaker;
@@ -19,16 +21,25 @@ use crate::poll_desc::{Direction, PollDesc};
 
 #[derive(Debug)]
 pub(crate) struct TimerEntry {
-    /// Set (release) by the heap when the timer fires, before it takes the
+    /// Set (release) by the wheel when the timer fires, before it takes the
     /// waker; read (acquire) by the future after it registers its waker.
     fired: AtomicBool,
     waker: AtomicWaker,
-    /// The future went away (dropped or re-armed): the heap discards the
+    /// The future went away (dropped or re-armed): the wheel discards the
     /// entry instead of firing it.
     cancelled: AtomicBool,
+    /// Where the wheel put the entry when it armed it (an opaque
+    /// position, `NO_POS` for none), so that a cancel on the arming loop
+    /// can take it out at once. Written and read on the arming loop's
+    /// thread only; it may be stale (the entry moved since), which the
+    /// wheel detects.
+    pos: AtomicU64,
     /// What firing does.
     on_fire: OnFire,
 }
+
+/// No wheel position recorded.
+pub(crate) const NO_POS: u64 = u64::MAX;
 
 #[derive(Debug)]
 enum OnFire {
@@ -45,6 +56,7 @@ impl TimerEntry {
             fired: AtomicBool::new(false),
             waker: AtomicWaker::new(),
             cancelled: AtomicBool::new(false),
+            pos: AtomicU64::new(NO_POS),
             on_fire: OnFire::Wake,
         }
     }
@@ -55,11 +67,12 @@ impl TimerEntry {
             fired: AtomicBool::new(false),
             waker: AtomicWaker::new(),
             cancelled: AtomicBool::new(false),
+            pos: AtomicU64::new(NO_POS),
             on_fire: OnFire::Expire(desc, dir),
         }
     }
 
-    /// Waits until fired: `Ready` once the heap fired the entry.
+    /// Waits until fired: `Ready` once the wheel fired the entry.
     pub(crate) fn poll_fired(&self, waker: &Waker) -> Poll<()> {
         if self.fired.load(Acquire) {
             return Poll::Ready(());
@@ -88,6 +101,21 @@ impl TimerEntry {
                 }
             }
         }
+    }
+
+    /// Whether a `Wake` entry has fired.
+    pub(crate) fn is_fired(&self) -> bool {
+        self.fired.load(Acquire)
+    }
+
+    /// The wheel position recorded by [`set_pos`](Self::set_pos).
+    pub(crate) fn pos(&self) -> u64 {
+        self.pos.load(Relaxed)
+    }
+
+    /// Records where the wheel put the entry.
+    pub(crate) fn set_pos(&self, pos: u64) {
+        self.pos.store(pos, Relaxed);
     }
 
     pub(crate) fn cancel(&self) {

@@ -1,9 +1,9 @@
 //! Time: tokio's `time` module on per-loop timers.
 //!
-//! Each event loop keeps its own timer heap ([`Timers`]), which sets the
+//! Each event loop keeps its own timing wheel ([`Timers`]), which sets the
 //! timeout of its `epoll_wait`: a loop with timers and nothing else to do
-//! sleeps exactly until the next deadline (millisecond precision, rounded
-//! up, never a busy poll). A timer is armed on the loop that first polls it;
+//! sleeps until the millisecond tick of the next deadline (deadlines are
+//! rounded up to the millisecond, as tokio's; never a busy poll). A timer is armed on the loop that first polls it;
 //! firing wakes its waiter through an `AtomicWaker`, so it may be awaited
 //! from any loop afterwards.
 //!
@@ -29,6 +29,7 @@ mod pause;
 mod sleep;
 mod timeout;
 pub mod timers;
+mod wheel;
 
 pub use instant::Instant;
 pub use interval::{Interval, MissedTickBehavior, interval, interval_at};

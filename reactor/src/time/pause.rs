@@ -17,7 +17,8 @@ pub fn pause() {
     with_clock(|clock| clock.pause());
 }
 
-/// Lets time on this loop run again.
+/// Lets time on this loop run again, at real time's pace from where the
+/// paused clock stands (as tokio's): it does not jump back to real time.
 ///
 /// # Panics
 ///

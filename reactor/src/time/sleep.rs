@@ -1,4 +1,4 @@
-//! `sleep`, `sleep_until` and `Sleep`: tokio's, on the loop's timer heap.
+//! `sleep`, `sleep_until` and `Sleep`: tokio's, on the loop's timer wheel.
 //!
 //! A `Sleep` arms its timer on the loop that first polls it (every netloop
 //! task and `block_on` runs on a loop); after that it may be polled from
@@ -66,12 +66,17 @@ impl Sleep {
 
     fn disarm(&mut self) {
         if let Some(entry) = self.entry.take() {
+            if entry.is_fired() {
+                // Out of the wheel already: nothing to cancel or count.
+                return;
+            }
             entry.cancel();
-            // Counted on this thread's loop (where it was most likely
-            // armed), so the heap knows when a sweep pays.
+            // Taken out of the wheel at once if this thread's loop armed
+            // it, else counted there so that the wheel knows when a sweep
+            // pays.
             timers::with_current(|timers| {
                 if let Some(timers) = timers {
-                    timers.note_cancelled();
+                    timers.cancel(&entry);
                 }
             });
         }
@@ -84,27 +89,44 @@ impl Future for Sleep {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
         if this.entry.is_none() {
-            if Instant::now() >= this.deadline {
-                return Poll::Ready(());
-            }
-            let entry = Arc::new(TimerEntry::new());
+            // One look at the thread's timers, without a clock read: a
+            // deadline the loop has not seen pass is armed (and fires at
+            // the loop's next look at its timers if it has passed since).
+            let deadline = this.deadline;
             let armed = timers::with_current(|timers| match timers {
-                Some(timers) => {
-                    timers.arm(this.deadline, entry.clone());
-                    true
-                }
-                None => false,
+                Some(timers) => match timers.arm_unless_elapsed(deadline) {
+                    Some(entry) => Armed::Entry(entry),
+                    None => Armed::Elapsed,
+                },
+                None => Armed::NoLoop,
             });
-            assert!(
-                armed,
-                "a netloop timer was polled outside of a netloop event loop: poll it in a \
-                 task or inside `block_on`"
-            );
-            this.entry = Some(entry);
+            match armed {
+                Armed::Elapsed => return Poll::Ready(()),
+                Armed::Entry(entry) => this.entry = Some(entry),
+                Armed::NoLoop => {
+                    // Off any loop: an elapsed sleep still completes.
+                    assert!(
+                        Instant::now() >= deadline,
+                        "a netloop timer was polled outside of a netloop event loop: poll it \
+                         in a task or inside `block_on`"
+                    );
+                    return Poll::Ready(());
+                }
+            }
         }
         let entry = this.entry.as_ref().expect("armed above");
         entry.poll_fired(cx.waker())
     }
+}
+
+/// What the first poll of a [`Sleep`] found.
+enum Armed {
+    /// The deadline has passed.
+    Elapsed,
+    /// The timer is armed on this thread's loop.
+    Entry(Arc<TimerEntry>),
+    /// No loop runs on this thread.
+    NoLoop,
 }
 
 impl Drop for Sleep {
