@@ -72,6 +72,56 @@ fn no_ipv6(e: &std::io::Error) -> bool {
 }
 
 net_rt_test! {
+    async fn fifty_tasks_accepting_on_one_listener_all_get_a_connection() {
+        // Fifty tasks wait in the same read slot (a "double wait" fifty
+        // deep): every one must be woken, none lost or kept spinning.
+        let listener = Arc::new(TcpListener::bind("127.0.0.1:0").await.unwrap());
+        let addr = listener.local_addr().unwrap();
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let tasks: Vec<_> = (0..50)
+            .map(|_| {
+                let (listener, accepted) = (listener.clone(), accepted.clone());
+                netloop::spawn(async move {
+                    let (stream, _) = listener.accept().await.unwrap();
+                    accepted.fetch_add(1, Relaxed);
+                    stream
+                })
+            })
+            .collect();
+        // Let every task park before the connections arrive; parked, they
+        // are not polled again (no waiter wakes another to make room).
+        netloop::time::sleep(Duration::from_millis(20)).await;
+        let polled = |h: &Handle| h.loop_stats().iter().map(|s| s.tasks_polled).sum::<u64>();
+        let before = polled(&Handle::current());
+        netloop::time::sleep(Duration::from_millis(100)).await;
+        let during = polled(&Handle::current()) - before;
+        assert!(during < 20, "{during} polls of parked accept tasks in 100 ms");
+        let mut clients = Vec::new();
+        for _ in 0..50 {
+            clients.push(TcpStream::connect(addr).await.unwrap());
+        }
+        for task in tasks {
+            drop(task.await.unwrap());
+        }
+        assert_eq!(accepted.load(Relaxed), 50);
+    }
+
+    async fn an_accepted_stream_starts_out_readable_and_writable_as_in_tokio() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+        let (accepted, _) = listener.accept().await.unwrap();
+        // Assumed ready: no event needed.
+        assert!(support::poll_once(accepted.readable()).is_ready());
+        assert!(support::poll_once(accepted.writable()).is_ready());
+        // Until a read says otherwise: then it waits for data.
+        let mut buf = [0u8; 8];
+        assert_eq!(accepted.try_read(&mut buf).unwrap_err().kind(), ErrorKind::WouldBlock);
+        assert!(support::poll_once(accepted.readable()).is_pending());
+        drop(client);
+        accepted.readable().await.unwrap();
+        assert_eq!(accepted.try_read(&mut buf).unwrap(), 0);
+    }
+
     async fn bind_takes_every_address_form() {
         let forms = [
             TcpListener::bind("127.0.0.1:0").await.unwrap(),

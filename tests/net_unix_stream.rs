@@ -341,3 +341,35 @@ async fn abstract_names_bind_and_connect() {
     drop((client, server, listener));
     fds.finish().await;
 }
+
+#[netloop::test]
+async fn a_path_starting_with_nul_names_an_abstract_socket() {
+    let fds = FdCheck::start();
+    let name = format!("\0netloop-test-{}", std::process::id());
+    let listener = UnixListener::bind(&name).unwrap();
+    let server = netloop::spawn(async move {
+        let (mut stream, _) = listener.accept().await.unwrap();
+        stream.write_all(b"abstract").await.unwrap();
+    });
+    let mut client = UnixStream::connect(&name).await.unwrap();
+    let mut buf = Vec::new();
+    client.read_to_end(&mut buf).await.unwrap();
+    assert_eq!(buf, b"abstract");
+    server.await.unwrap();
+    drop(client);
+    fds.finish().await;
+}
+
+#[netloop::test]
+async fn a_pair_starts_out_writable_and_not_readable_as_in_tokio() {
+    let fds = FdCheck::start();
+    let (a, b) = UnixStream::pair().unwrap();
+    assert!(support::poll_once(a.writable()).is_ready());
+    assert!(support::poll_once(b.readable()).is_pending());
+    a.try_write(b"x").unwrap();
+    b.readable().await.unwrap();
+    let mut one = [0u8; 1];
+    assert_eq!(b.try_read(&mut one).unwrap(), 1);
+    drop((a, b));
+    fds.finish().await;
+}

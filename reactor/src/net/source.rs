@@ -58,6 +58,15 @@ impl<S: AsFd> Source<S> {
         }
     }
 
+    /// Starts with readiness assumed in the given directions (as tokio
+    /// does for accepted streams and fresh pairs): `readable()` /
+    /// `writable()` return at once until an operation meets `WouldBlock`.
+    pub(crate) fn assume_ready(self, read: bool, write: bool) -> Source<S> {
+        self.hint[0].store(read, Release);
+        self.hint[1].store(write, Release);
+        self
+    }
+
     /// The socket.
     pub(crate) fn get_ref(&self) -> &S {
         self.io

@@ -149,22 +149,19 @@ impl Slot {
             }
         };
 
-        let evicted = waiters.add(waker);
+        waiters.add(waker);
 
         // netpollblock: netpollcheckerr again, now that we are in WAIT. A
         // closer publishes its flag before unblocking, so either we see the
         // flag here or its unblock meets our WAIT (and the commit fails).
         if let Err(e) = check() {
             self.give_up(waiters, waker, WAIT);
-            if let Some(evicted) = evicted {
-                evicted.wake();
-            }
             return Poll::Ready(Err(e));
         }
 
         // netpollblockcommit: CAS(pdWait, gp).
         let parked = Box::into_raw(waiters);
-        let result = match self.state.compare_exchange(WAIT, parked, AcqRel, Acquire) {
+        match self.state.compare_exchange(WAIT, parked, AcqRel, Acquire) {
             Ok(_) => Poll::Pending,
             Err(_) => {
                 // netpollunblock met our WAIT and left READY: readiness
@@ -177,12 +174,7 @@ impl Slot {
                 self.give_up(waiters, waker, READY);
                 Poll::Ready(Ok(()))
             }
-        };
-        // Woken only now that the slot is out of our WAIT.
-        if let Some(evicted) = evicted {
-            evicted.wake();
         }
-        result
     }
 
     /// Abandons a registration that will not park: moves the state from

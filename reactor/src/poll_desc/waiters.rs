@@ -6,17 +6,18 @@
 //! distinct waiter: one readiness event wakes all tasks parked on the slot,
 //! and the ones that find nothing to read re-register after their `EAGAIN`.
 //! Nobody is displaced, so two waiters never ping-pong each other awake, and
-//! nobody is forgotten. The list is bounded: past [`MAX_EXTRA`] extra waiters
-//! the oldest is woken early (a spurious wake-up it recovers from by
-//! re-registering), never dropped unwoken.
+//! nobody is forgotten. The list is not bounded by a count: an earlier
+//! version woke the oldest of more than 33 waiters early, and fifty tasks
+//! accepting on one listener (tokio's `accept_many`) then woke each other
+//! round and round. It is bounded by the distinct tasks waiting since the
+//! slot's last readiness (one entry per task, de-duplicated with
+//! `will_wake`); a task whose future was dropped stays until that
+//! readiness wakes it, once.
 //!
 //! This file knows nothing about the slot's states or atomics: the slot hands
 //! it out to exactly one owner at a time.
 
 use std::task::Waker;
-
-/// How many waiters beyond the first a slot keeps before waking the oldest.
-pub(crate) const MAX_EXTRA: usize = 32;
 
 /// The tasks parked on one slot.
 ///
@@ -32,28 +33,18 @@ pub(crate) struct Waiters {
 
 impl Waiters {
     /// Adds `waker` unless a waker that wakes the same task is already held.
-    ///
-    /// Returns the waker evicted to keep the list bounded, if any: the
-    /// caller wakes it once it has left the slot's `WAIT` state, so that a
-    /// waker that polls inline cannot find the slot mid-registration.
-    #[must_use = "an evicted waker must be woken"]
-    pub(crate) fn add(&mut self, waker: &Waker) -> Option<Waker> {
+    pub(crate) fn add(&mut self, waker: &Waker) {
         match &self.first {
             None => {
                 self.first = Some(waker.clone());
-                return None;
+                return;
             }
-            Some(first) if first.will_wake(waker) => return None,
+            Some(first) if first.will_wake(waker) => return,
             Some(_) => {}
         }
-        if self.extra.iter().any(|w| w.will_wake(waker)) {
-            return None;
+        if !self.extra.iter().any(|w| w.will_wake(waker)) {
+            self.extra.push(waker.clone());
         }
-        // Bounded: the oldest extra waiter is woken early rather than kept
-        // forever. It re-registers if it still has nothing to do.
-        let evicted = (self.extra.len() == MAX_EXTRA).then(|| self.extra.remove(0));
-        self.extra.push(waker.clone());
-        evicted
     }
 
     /// Whether no task is held.

@@ -107,10 +107,12 @@ impl TcpListener {
         match accepted {
             Ok((fd, addr)) => {
                 self.backoff.succeeded();
-                Ok((
-                    TcpStream::from_source_std(std::net::TcpStream::from(fd)),
-                    addr,
-                ))
+                // Readable and writable until an operation says otherwise,
+                // as tokio's accepted streams are.
+                let stream = TcpStream {
+                    source: Source::new(std::net::TcpStream::from(fd)).assume_ready(true, true),
+                };
+                Ok((stream, addr))
             }
             Err(e) => {
                 if sys::socket::is_resource_exhaustion(&e) {

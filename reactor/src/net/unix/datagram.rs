@@ -44,8 +44,10 @@ impl UnixDatagram {
     ///
     /// `AddrInUse` when `path` exists, `NotFound` for a missing directory,
     /// `InvalidInput` for a path too long for `sun_path`, ...
+    ///
+    /// A path starting with a NUL byte names a Linux abstract socket.
     pub fn bind<P: AsRef<Path>>(path: P) -> io::Result<UnixDatagram> {
-        UnixDatagram::from_std(std::os::unix::net::UnixDatagram::bind(path)?)
+        UnixDatagram::bind_addr(&super::addr_of(path.as_ref())?)
     }
 
     /// A socket bound to `addr`, a path or a Linux abstract name.
@@ -64,10 +66,11 @@ impl UnixDatagram {
     /// The `socketpair` error (`EMFILE`, ...).
     pub fn pair() -> io::Result<(UnixDatagram, UnixDatagram)> {
         let (a, b) = sys::socket::socketpair(SockType::Datagram)?;
-        Ok((
-            UnixDatagram::from_source_std(a.into()),
-            UnixDatagram::from_source_std(b.into()),
-        ))
+        // Writable from the start, as tokio's pairs are.
+        let writable = |fd: std::os::fd::OwnedFd| UnixDatagram {
+            source: Source::new(fd.into()).assume_ready(false, true),
+        };
+        Ok((writable(a), writable(b)))
     }
 
     /// A socket bound to no address (tokio's `unbound`): it can send with
@@ -108,7 +111,9 @@ impl UnixDatagram {
     ///
     /// `NotFound` when nothing is bound at `path`, ...
     pub fn connect<P: AsRef<Path>>(&self, path: P) -> io::Result<()> {
-        self.source.get_ref().connect(path)
+        self.source
+            .get_ref()
+            .connect_addr(&super::addr_of(path.as_ref())?)
     }
 
     /// Polls for read readiness (tokio's `poll_recv_ready`; the same as
@@ -159,9 +164,9 @@ impl UnixDatagram {
     /// `NotFound` when nothing is bound at `target`, the write deadline, or
     /// another `sendto` error.
     pub async fn send_to<P: AsRef<Path>>(&self, buf: &[u8], target: P) -> io::Result<usize> {
-        let target = target.as_ref();
+        let target = super::addr_of(target.as_ref())?;
         self.source
-            .async_io(Direction::Write, |io| io.send_to(buf, target))
+            .async_io(Direction::Write, |io| io.send_to_addr(buf, &target))
             .await
     }
 
@@ -172,9 +177,9 @@ impl UnixDatagram {
         buf: &[u8],
         target: P,
     ) -> Poll<io::Result<usize>> {
-        let target = target.as_ref();
+        let target = super::addr_of(target.as_ref())?;
         self.source
-            .poll_io(Direction::Write, cx, |io| io.send_to(buf, target))
+            .poll_io(Direction::Write, cx, |io| io.send_to_addr(buf, &target))
     }
 
     /// Sends to `target` without waiting (tokio's `try_send_to`).
@@ -183,8 +188,9 @@ impl UnixDatagram {
     ///
     /// `WouldBlock` when its queue is full, or as for `send_to`.
     pub fn try_send_to<P: AsRef<Path>>(&self, buf: &[u8], target: P) -> io::Result<usize> {
+        let target = super::addr_of(target.as_ref())?;
         self.source
-            .try_io(Direction::Write, |io| io.send_to(buf, target))
+            .try_io(Direction::Write, |io| io.send_to_addr(buf, &target))
     }
 
     /// Receives one datagram from the connected peer into `buf`, waiting

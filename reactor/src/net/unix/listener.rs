@@ -33,8 +33,10 @@ impl UnixListener {
     ///
     /// `AddrInUse` when `path` exists, `NotFound` for a missing directory,
     /// `InvalidInput` for a path too long for `sun_path`, ...
+    ///
+    /// A path starting with a NUL byte names a Linux abstract socket.
     pub fn bind<P: AsRef<Path>>(path: P) -> io::Result<UnixListener> {
-        UnixListener::from_std(std::os::unix::net::UnixListener::bind(path)?)
+        UnixListener::bind_addr(&super::addr_of(path.as_ref())?)
     }
 
     /// Binds to `addr` (a path or a Linux abstract name) and listens
@@ -122,7 +124,9 @@ impl UnixListener {
                 self.backoff.succeeded();
                 let stream = std::os::unix::net::UnixStream::from(fd);
                 let peer = stream.peer_addr()?;
-                Ok((UnixStream::from_source_std(stream), peer))
+                // Readable and writable until an operation says otherwise,
+                // as tokio's accepted streams are.
+                Ok((UnixStream::assumed_ready(stream, true, true), peer))
             }
             Err(e) => {
                 if sys::socket::is_resource_exhaustion(&e) {

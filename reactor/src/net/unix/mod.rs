@@ -23,6 +23,17 @@ pub use std::os::unix::net::SocketAddr;
 pub use stream::UnixStream;
 pub use ucred::UCred;
 
+/// The address a path names: a Linux abstract name when it starts with a
+/// NUL byte (as tokio reads it), a filesystem path otherwise.
+pub(crate) fn addr_of(path: &std::path::Path) -> std::io::Result<SocketAddr> {
+    use std::os::linux::net::SocketAddrExt;
+    use std::os::unix::ffi::OsStrExt;
+    match path.as_os_str().as_bytes() {
+        [0, name @ ..] => SocketAddr::from_abstract_name(name),
+        _ => SocketAddr::from_pathname(path),
+    }
+}
+
 /// A user id (`uid_t`).
 #[allow(non_camel_case_types)]
 pub type uid_t = u32;

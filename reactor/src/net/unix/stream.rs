@@ -52,8 +52,10 @@ impl UnixStream {
     /// `NotFound` when nothing is bound at `path`, `ConnectionRefused` when
     /// the socket there is not listening, `InvalidInput` for a path too long
     /// for `sun_path`, ...
+    ///
+    /// A path starting with a NUL byte names a Linux abstract socket.
     pub async fn connect<P: AsRef<Path>>(path: P) -> io::Result<UnixStream> {
-        UnixStream::connect_addr(&SocketAddr::from_pathname(path)?).await
+        UnixStream::connect_addr(&super::addr_of(path.as_ref())?).await
     }
 
     /// Connects to `addr`, a path or a Linux abstract name (tokio's
@@ -103,6 +105,18 @@ impl UnixStream {
         }
     }
 
+    /// A stream whose readiness starts out assumed (see
+    /// `Source::assume_ready`).
+    pub(crate) fn assumed_ready(
+        stream: std::os::unix::net::UnixStream,
+        read: bool,
+        write: bool,
+    ) -> UnixStream {
+        UnixStream {
+            source: Source::new(stream).assume_ready(read, write),
+        }
+    }
+
     /// Wraps a std stream, switching it to nonblocking mode (tokio asks its
     /// caller to do that; netloop does it).
     ///
@@ -131,9 +145,10 @@ impl UnixStream {
     /// The `socketpair` error (`EMFILE`, ...).
     pub fn pair() -> io::Result<(UnixStream, UnixStream)> {
         let (a, b) = sys::socket::socketpair(SockType::Stream)?;
+        // Writable from the start, as tokio's pairs are.
         Ok((
-            UnixStream::from_source_std(a.into()),
-            UnixStream::from_source_std(b.into()),
+            UnixStream::assumed_ready(a.into(), false, true),
+            UnixStream::assumed_ready(b.into(), false, true),
         ))
     }
 
