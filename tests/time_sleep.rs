@@ -196,7 +196,46 @@ fn polling_a_sleep_off_any_loop_panics_with_a_message() {
         .map(|s| s.to_string())
         .or_else(|| payload.downcast_ref::<String>().cloned())
         .unwrap_or_default();
-    assert!(msg.contains("outside of a netloop event loop"), "{msg}");
+    assert!(msg.contains("outside of a netloop runtime"), "{msg}");
+}
+
+/// Runs `future` to completion on this thread with a waker that unparks
+/// it: a foreign executor in miniature.
+fn foreign_block_on<F: std::future::Future>(future: F) -> F::Output {
+    struct Unpark(std::thread::Thread);
+    impl std::task::Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let waker = std::task::Waker::from(Arc::new(Unpark(std::thread::current())));
+    let mut cx = std::task::Context::from_waker(&waker);
+    let mut future = std::pin::pin!(future);
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        if let std::task::Poll::Ready(out) = future.as_mut().poll(&mut cx) {
+            return out;
+        }
+        assert!(std::time::Instant::now() < deadline, "never woken");
+        std::thread::park_timeout(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn a_sleep_polled_by_a_foreign_executor_inside_enter_is_armed_on_a_loop() {
+    let rt = Builder::new_multi_thread().worker_threads(2).build().unwrap();
+    let _entered = rt.enter();
+    let start = Instant::now();
+    // Created and first polled here, on a thread that runs no loop.
+    foreign_block_on(time::sleep(Duration::from_millis(30)));
+    assert!(start.elapsed() >= Duration::from_millis(30));
+    // Dropped before it fires: cancelled on its loop, nothing fires later.
+    let mut sleep = std::pin::pin!(time::sleep(Duration::from_secs(3600)));
+    assert!(futures_poll_once(sleep.as_mut()).is_pending());
+    // And a timeout around a foreign future elapses.
+    let never = std::future::pending::<()>();
+    let elapsed = foreign_block_on(time::timeout(Duration::from_millis(10), never));
+    assert!(elapsed.is_err());
 }
 
 /// Polls once with a no-op waker.

@@ -20,6 +20,7 @@ use netloop_reactor::context::{Driver, IoContext};
 
 use crate::event_loop::LoopShared;
 use crate::runtime::Handle;
+use crate::schedule;
 
 impl Driver for LoopShared {
     fn register(&self, fd: BorrowedFd<'_>) -> io::Result<Arc<PollDesc>> {
@@ -46,6 +47,10 @@ impl IoContext for LoopIo {
     fn spawn_blocking(&self, job: Box<dyn FnOnce() + Send>) {
         drop(self.handle.spawn_blocking(job));
     }
+
+    fn run_on_loop(&self, job: Box<dyn FnOnce() + Send>) {
+        drop(schedule::spawn_on(&self.shared, async move { job() }));
+    }
 }
 
 /// The context of a thread that runs none of the runtime's loops.
@@ -61,5 +66,10 @@ impl IoContext for RuntimeIo {
 
     fn spawn_blocking(&self, job: Box<dyn FnOnce() + Send>) {
         drop(self.handle.spawn_blocking(job));
+    }
+
+    fn run_on_loop(&self, job: Box<dyn FnOnce() + Send>) {
+        let home = &self.handle.inner.loops[self.handle.pick_loop(None)];
+        drop(schedule::spawn_on(home, async move { job() }));
     }
 }

@@ -1,6 +1,7 @@
-//! The seam between sockets and whoever runs event loops: which poller a
-//! socket first polled on this thread joins, and where blocking work (name
-//! resolution) goes.
+//! The seam between sockets (and timers) and whoever runs event loops:
+//! which poller a socket first polled on this thread joins, where blocking
+//! work (name resolution) goes, and which loop arms a timer polled on a
+//! thread that runs none.
 //!
 //! The executor installs an [`IoContext`] for each thread that runs a loop
 //! ([`set_loop`]) and for each thread that has entered a runtime without
@@ -39,6 +40,11 @@ pub trait IoContext: Send + Sync + std::fmt::Debug {
     /// Runs `job` on a thread where blocking is allowed (the runtime's
     /// blocking pool).
     fn spawn_blocking(&self, job: Box<dyn FnOnce() + Send>);
+
+    /// Runs `job` on one of the runtime's loops, soon (through that loop's
+    /// remote queue): how a timer first polled on a thread that runs no
+    /// loop gets armed on one.
+    fn run_on_loop(&self, job: Box<dyn FnOnce() + Send>);
 }
 
 thread_local! {

@@ -234,12 +234,14 @@ impl PollDesc {
     /// future — fails with `ErrorKind::TimedOut`, until the deadline is
     /// moved or cleared. A deadline already past expires at once.
     ///
-    /// The timer is armed on the netloop loop this is called on.
+    /// The timer is armed on the netloop loop this is called on, or, on a
+    /// thread that only entered a runtime, on one of its loops.
     ///
     /// # Errors
     ///
-    /// `ErrorKind::Other` when called on a thread that runs no netloop loop
-    /// (and the deadline is in the future).
+    /// `ErrorKind::Other` when called on a thread that neither runs a
+    /// netloop loop nor entered a runtime (and the deadline is in the
+    /// future).
     pub fn set_deadline(
         self: &Arc<Self>,
         dir: Direction,
@@ -270,9 +272,10 @@ impl PollDesc {
                 .map(|timers| timers.arm(deadline, entry.clone()))
                 .is_some()
         });
-        if !armed_here {
+        if !armed_here && !timers::arm_remotely(deadline, entry.clone()) {
             return Err(io::Error::other(
-                "a deadline can only be set on a netloop event loop (in a task or `block_on`)",
+                "a deadline can only be set inside a netloop runtime (in a task, in \
+                 `block_on`, or on a thread that entered one)",
             ));
         }
         *armed = Some(entry);

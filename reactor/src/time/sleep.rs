@@ -1,9 +1,10 @@
 //! `sleep`, `sleep_until` and `Sleep`: tokio's, on the loop's timer wheel.
 //!
 //! A `Sleep` arms its timer on the loop that first polls it (every netloop
-//! task and `block_on` runs on a loop); after that it may be polled from
-//! anywhere: firing unblocks the entry's slot, which wakes whichever task
-//! waits in it. Dropping or re-arming cancels the armed entry. This file
+//! task and `block_on` runs on a loop) — or, first polled on a thread that
+//! only entered a runtime, on one of its loops through that loop's remote
+//! queue; after that it may be polled from anywhere: firing wakes whichever
+//! task waits in its entry. Dropping or re-arming cancels the armed entry. This file
 //! knows nothing of executors.
 
 use std::future::Future;
@@ -36,8 +37,10 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
 ///
 /// # Panics
 ///
-/// Polling it panics on a thread that runs no netloop loop (a foreign
-/// executor, a plain thread): its timer lives on a loop.
+/// Polling it panics on a thread that neither runs a netloop loop nor has
+/// entered a netloop runtime. Polled on a thread that only entered one (a
+/// foreign executor inside `Runtime::enter`), its timer is armed on one of
+/// that runtime's loops through the loop's remote queue.
 #[derive(Debug)]
 #[must_use = "futures do nothing unless you .await or poll them"]
 pub struct Sleep {
@@ -104,13 +107,19 @@ impl Future for Sleep {
                 Armed::Elapsed => return Poll::Ready(()),
                 Armed::Entry(entry) => this.entry = Some(entry),
                 Armed::NoLoop => {
-                    // Off any loop: an elapsed sleep still completes.
+                    // Off any loop: an elapsed sleep still completes; else
+                    // the runtime this thread entered arms it on a loop.
+                    if Instant::now() >= deadline {
+                        return Poll::Ready(());
+                    }
+                    let entry = Arc::new(TimerEntry::new());
                     assert!(
-                        Instant::now() >= deadline,
-                        "a netloop timer was polled outside of a netloop event loop: poll it \
-                         in a task or inside `block_on`"
+                        timers::arm_remotely(deadline, entry.clone()),
+                        "a netloop timer was polled outside of a netloop runtime: poll it in a \
+                         task, inside `block_on`, or on a thread that entered a runtime \
+                         (`Runtime::enter`)"
                     );
-                    return Poll::Ready(());
+                    this.entry = Some(entry);
                 }
             }
         }

@@ -311,6 +311,30 @@ pub fn install(timers: Option<Timers>) -> Option<Timers> {
         .flatten()
 }
 
+/// Arms `entry` for `deadline` on a loop of the runtime this thread entered
+/// (a thread that runs no loop: a foreign executor's, a plain thread after
+/// `Runtime::enter`), through that loop's remote queue
+/// ([`IoContext::run_on_loop`](crate::context::IoContext::run_on_loop)).
+/// The entry wakes its waiter from the loop's thread when it fires; one
+/// cancelled before the loop gets to it is never armed. Returns `false`
+/// when this thread has entered no runtime.
+pub(crate) fn arm_remotely(deadline: Instant, entry: Arc<TimerEntry>) -> bool {
+    let Some(ctx) = crate::context::current() else {
+        return false;
+    };
+    ctx.run_on_loop(Box::new(move || {
+        if entry.is_cancelled() {
+            return;
+        }
+        with_current(|timers| {
+            if let Some(timers) = timers {
+                timers.arm(deadline, entry);
+            }
+        });
+    }));
+    true
+}
+
 /// Runs `f` on this thread's loop timers, if a loop with timers runs here.
 pub fn with_current<R>(f: impl FnOnce(Option<&mut Timers>) -> R) -> R {
     let mut f = Some(f);
