@@ -223,7 +223,10 @@ fn foreign_block_on<F: std::future::Future>(future: F) -> F::Output {
 
 #[test]
 fn a_sleep_polled_by_a_foreign_executor_inside_enter_is_armed_on_a_loop() {
-    let rt = Builder::new_multi_thread().worker_threads(2).build().unwrap();
+    let rt = Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap();
     let _entered = rt.enter();
     let start = Instant::now();
     // Created and first polled here, on a thread that runs no loop.
