@@ -3,9 +3,12 @@
 //! Each event loop keeps its own timing wheel ([`Timers`]), which sets the
 //! timeout of its `epoll_wait`: a loop with timers and nothing else to do
 //! sleeps until the millisecond tick of the next deadline (deadlines are
-//! rounded up to the millisecond, as tokio's; never a busy poll). A timer is armed on the loop that first polls it;
-//! firing wakes its waiter through an `AtomicWaker`, so it may be awaited
-//! from any loop afterwards.
+//! rounded up to the millisecond, as tokio's; never a busy poll). A timer
+//! is armed on the loop that first polls it — first polled on a thread that
+//! runs no loop but entered a runtime (a foreign executor inside
+//! `Runtime::enter`), on one of that runtime's loops, through its remote
+//! queue; firing wakes its waiter through an `AtomicWaker`, so it may be
+//! awaited from any thread afterwards.
 //!
 //! Time can be paused for tests on a current-thread runtime
 //! ([`pause`], [`resume`], [`advance`], `Builder::start_paused`). A paused
