@@ -1,8 +1,8 @@
 //! TCP under load, on a 4-loop multi-thread runtime over the loopback:
 //! 64 MiB of pseudo-random bytes echoed through 100 concurrent connections
 //! with checksums equal on every side, and 10,000 connections open at once
-//! (fewer where `RLIMIT_NOFILE` cannot make room, see below), each served
-//! and then closed cleanly.
+//! (their clients in a child process, so that each process holds 10,000
+//! sockets), each served and then closed cleanly.
 //!
 //! Both tests count `/proc/self/fd` before and after (one at a time) and
 //! are bounded by the watchdog; neither asserts a speed. Run them in
@@ -196,92 +196,131 @@ fn sixty_four_mib_echo_through_100_connections_with_equal_checksums() {
     });
 }
 
-/// The connections the 10,000-connection test opens: 10,000, or as many
-/// as the fd limit allows once raised to its hard limit. Both ends are in
-/// this process (2 fds each), plus the runtime's and the harness's few:
-/// with a hard limit below ~20,500 the count is scaled down to fit (the
-/// machine this was written on has a hard limit of 20,000: about 9,740
-/// connections there).
-fn connection_budget() -> usize {
-    let limit = raise_nofile_limit().expect("raise RLIMIT_NOFILE");
-    let spare = 512;
-    let fit = usize::try_from(limit)
-        .unwrap_or(usize::MAX)
-        .saturating_sub(open_fd_count() + spare)
-        / 2;
-    fit.min(10_000)
+/// Set in the child process that plays the clients of the 10,000-connection
+/// test: `"<server address> <connections>"`.
+const CLIENT_ENV: &str = "NETLOOP_STRESS_CLIENTS";
+/// The connections the 10,000-connection test opens.
+const CONNS: usize = 10_000;
+
+/// The client side of the 10,000-connection test, in a child process (so
+/// that each process holds 10,000 sockets, within a hard `RLIMIT_NOFILE` of
+/// 20,000): opens the connections in waves, round-trips one byte on each,
+/// prints `OPEN <n>` with all of them open, and closes them all when its
+/// stdin says so (or closes).
+fn clients(spec: &str) {
+    let (addr, conns) = spec.split_once(' ').expect("address and count");
+    let addr: SocketAddr = addr.parse().unwrap();
+    let conns: usize = conns.parse().unwrap();
+    raise_nofile_limit().expect("raise RLIMIT_NOFILE");
+    // Connects in waves, so that the listener's backlog (1024) never
+    // overflows into SYN retries.
+    const WAVE: usize = 500;
+    let rt = multi_thread(NET_LOOPS);
+    let open = rt.block_on(async move {
+        let mut open = Vec::with_capacity(conns);
+        while open.len() < conns {
+            let wave: Vec<_> = (open.len()..conns.min(open.len() + WAVE))
+                .map(|i| {
+                    netloop::spawn(async move {
+                        let stream = TcpStream::connect(addr).await.unwrap();
+                        let byte = [i as u8];
+                        (&stream).write_all(&byte).await.unwrap();
+                        let mut back = [0u8; 1];
+                        (&stream).read_exact(&mut back).await.unwrap();
+                        assert_eq!(back, byte);
+                        stream
+                    })
+                })
+                .collect();
+            for client in wave {
+                open.push(client.await.unwrap());
+            }
+        }
+        open
+    });
+    println!("OPEN {}", open.len());
+    let mut line = String::new();
+    let _ = std::io::stdin().read_line(&mut line);
+    drop(open);
+    drop(rt);
 }
 
 #[test]
 fn ten_thousand_concurrent_connections_are_served_and_closed_cleanly() {
-    let conns = connection_budget();
-    assert!(
-        conns >= 1000,
-        "the fd limit leaves room for {conns} connections only"
-    );
-    if conns < 10_000 {
-        eprintln!("RLIMIT_NOFILE is too low for 10,000 connections: opening {conns}");
+    if let Ok(spec) = std::env::var(CLIENT_ENV) {
+        return clients(&spec);
     }
+    let limit = raise_nofile_limit().expect("raise RLIMIT_NOFILE");
+    assert!(
+        limit as usize > CONNS + open_fd_count() + 256,
+        "RLIMIT_NOFILE's hard limit ({limit}) leaves no room for {CONNS} connections"
+    );
     fd_leak_checked(move || {
-        // Connects in waves, so that the listener's backlog (1024) never
-        // overflows into SYN retries.
-        const WAVE: usize = 500;
         let rt = multi_thread(NET_LOOPS);
-        rt.block_on(async move {
-            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let addr = listener.local_addr().unwrap();
-            // Each handler answers one byte, then waits for the EOF.
-            let server = netloop::spawn(async move {
-                let mut handlers = Vec::with_capacity(conns);
-                for _ in 0..conns {
-                    let (stream, _) = listener.accept().await.unwrap();
-                    handlers.push(netloop::spawn(async move {
-                        let mut byte = [0u8; 1];
-                        (&stream).read_exact(&mut byte).await.unwrap();
-                        (&stream).write_all(&byte).await.unwrap();
-                        let mut rest = Vec::new();
-                        let n = (&stream).read_to_end(&mut rest).await.unwrap();
-                        assert_eq!(n, 0, "a client sent more than its byte");
-                    }));
-                }
-                handlers
-            });
-            let mut open = Vec::with_capacity(conns);
-            while open.len() < conns {
-                let wave: Vec<_> = (open.len()..conns.min(open.len() + WAVE))
-                    .map(|i| {
-                        netloop::spawn(async move {
-                            let stream = TcpStream::connect(addr).await.unwrap();
-                            let byte = [i as u8];
-                            (&stream).write_all(&byte).await.unwrap();
-                            let mut back = [0u8; 1];
-                            (&stream).read_exact(&mut back).await.unwrap();
-                            assert_eq!(back, byte);
-                            stream
-                        })
-                    })
-                    .collect();
-                for client in wave {
-                    open.push(client.await.unwrap());
-                }
+        let listener = rt.block_on(TcpListener::bind("127.0.0.1:0")).unwrap();
+        let addr = listener.local_addr().unwrap();
+        // Each handler answers one byte, then waits for the EOF.
+        let server = rt.spawn(async move {
+            let mut handlers = Vec::with_capacity(CONNS);
+            for _ in 0..CONNS {
+                let (stream, _) = listener.accept().await.unwrap();
+                handlers.push(netloop::spawn(async move {
+                    let mut byte = [0u8; 1];
+                    (&stream).read_exact(&mut byte).await.unwrap();
+                    (&stream).write_all(&byte).await.unwrap();
+                    let mut rest = Vec::new();
+                    let n = (&stream).read_to_end(&mut rest).await.unwrap();
+                    assert_eq!(n, 0, "a client sent more than its byte");
+                }));
             }
-            // All of them are open at once, each served.
-            assert_eq!(open.len(), conns);
-            let handlers = server.await.unwrap();
-            assert_eq!(handlers.len(), conns);
+            handlers
+        });
+        let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "ten_thousand_concurrent_connections_are_served_and_closed_cleanly",
+                "--exact",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env(CLIENT_ENV, format!("{addr} {CONNS}"))
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        let opened: usize = loop {
+            line.clear();
             assert!(
-                handlers.iter().all(|h| !h.is_finished()),
-                "a handler ended before its EOF"
+                std::io::BufRead::read_line(&mut out, &mut line).unwrap() > 0,
+                "the client process ended early: {:?}",
+                child.wait()
             );
-            // Close them all: every handler reads its EOF and ends.
-            drop(open);
+            // libtest may print "test <name> ... " on the same line first.
+            if let Some(at) = line.find("OPEN ") {
+                break line[at + 5..].trim().parse().unwrap();
+            }
+        };
+        assert_eq!(opened, CONNS);
+        // All of them are open at once, each served.
+        let handlers = rt.block_on(server).unwrap();
+        assert_eq!(handlers.len(), CONNS);
+        assert!(
+            handlers.iter().all(|h| !h.is_finished()),
+            "a handler ended before its EOF"
+        );
+        // Close them all: every handler reads its EOF and ends.
+        drop(child.stdin.take());
+        rt.block_on(async {
             for h in handlers {
                 h.await.unwrap();
             }
-            // The port is free of listeners again.
+            // The listener went with the accept task: the port is free.
             let err = TcpStream::connect(addr).await.unwrap_err();
             assert_eq!(err.kind(), ErrorKind::ConnectionRefused);
         });
+        assert!(child.wait().unwrap().success(), "the client process failed");
+        drop(out);
         drop(rt);
     });
 }
