@@ -2,7 +2,8 @@
 //! every form `bind` takes (address strings, a `SocketAddr`, a
 //! `(host, port)` pair, `"localhost:0"` resolved on the blocking pool,
 //! `"[::1]:0"` where IPv6 loopback exists), `ConnectionRefused` and
-//! `AddrInUse`, `TcpSocket`'s options with its own `connect` / `listen`,
+//! `AddrInUse`, `TcpSocket`'s options with its own `connect` / `listen`
+//! (`tos_v4` and `tclass_v6` among them),
 //! `SO_REUSEPORT`, `from_std` / `into_std`, `poll_accept`, acceptors on
 //! every loop sharing one listener, `EMFILE` from `accept` and the
 //! recovery after it, and how a plain
@@ -187,6 +188,8 @@ net_rt_test! {
         check_round_trip(&listener).await;
     }
 
+    // `set_linger` is deprecated, as tokio's is; still kept and tested.
+    #[allow(deprecated)]
     async fn tcp_socket_options_round_trip_and_it_connects_and_listens() {
         let socket = TcpSocket::new_v4().unwrap();
         socket.set_reuseaddr(true).unwrap();
@@ -246,6 +249,39 @@ net_rt_test! {
         let std_stream = std::net::TcpStream::connect(addr).unwrap();
         let (wrapped, accepted) = (TcpSocket::from_std_stream(std_stream).unwrap(), listener.accept().await.unwrap());
         assert_eq!(wrapped.local_addr().unwrap(), accepted.1);
+    }
+
+    /// tokio's `tos_v4` / `set_tos_v4` (`IP_TOS`) on an IPv4 socket, the
+    /// deprecated `tos` / `set_tos` naming the same option, and
+    /// `tclass_v6` / `set_tclass_v6` (`IPV6_TCLASS`) on an IPv6 one. The
+    /// values leave the two ECN bits clear: Linux keeps those to itself on
+    /// TCP sockets.
+    #[allow(deprecated)]
+    async fn tcp_socket_tos_v4_and_tclass_v6_round_trip() {
+        let socket = TcpSocket::new_v4().unwrap();
+        assert_eq!(socket.tos_v4().unwrap(), 0);
+        socket.set_tos_v4(0xb8).unwrap();
+        assert_eq!(socket.tos_v4().unwrap(), 0xb8);
+        assert_eq!(socket.tos().unwrap(), 0xb8);
+        socket.set_tos(0x10).unwrap();
+        assert_eq!(socket.tos_v4().unwrap(), 0x10);
+        // Kept through listen.
+        socket.bind(SocketAddr::from(([127, 0, 0, 1], 0))).unwrap();
+        let listener = socket.listen(8).unwrap();
+        check_round_trip(&listener).await;
+
+        let socket = match TcpSocket::new_v6() {
+            Ok(socket) => socket,
+            Err(e) => {
+                eprintln!("skipped the IPv6 half: no IPv6 sockets here ({e})");
+                return;
+            }
+        };
+        assert_eq!(socket.tclass_v6().unwrap(), 0);
+        socket.set_tclass_v6(0xb8).unwrap();
+        assert_eq!(socket.tclass_v6().unwrap(), 0xb8);
+        socket.set_tclass_v6(0).unwrap();
+        assert_eq!(socket.tclass_v6().unwrap(), 0);
     }
 
     async fn the_ipv6_tcp_socket_listens_where_there_is_one() {

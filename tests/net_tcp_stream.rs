@@ -1,11 +1,13 @@
 //! `TcpStream` through the public API, on the IPv4 loopback: echo on both
 //! runtime flavours, the addresses of the two ends, half-close, a peer's
 //! reset, writing to a closed peer (`BrokenPipe`, no `SIGPIPE`), socket
-//! options, `from_std` / `into_std`, tokio's `readable` / `try_read` and
+//! options (`set_zero_linger` aborting the connection on drop), `from_std` /
+//! `into_std`, tokio's `readable` / `try_read` and
 //! `writable` / `try_write` patterns (with the readiness hint), `ready`,
 //! both kinds of split, a dropped read losing no bytes, and Go's read and
 //! write deadlines (on paused time where nothing needs to arrive; also
-//! set on one loop for a read parked on another).
+//! set on one loop for a read parked on another), and the error of a
+//! socket whose runtime was dropped, recognised by `is_rt_shutdown_err`.
 //!
 //! Every test counts `/proc/self/fd` before and after (the tests of this
 //! binary run one at a time for that) and is bounded by the watchdog. No
@@ -199,7 +201,7 @@ net_rt_test! {
 
     async fn a_reset_by_the_peer_fails_a_pending_read_with_connection_reset() {
         let (client, server) = pair().await;
-        server.set_linger(Some(Duration::ZERO)).unwrap();
+        server.set_zero_linger().unwrap();
         assert_eq!(server.linger().unwrap(), Some(Duration::ZERO));
         let mut buf = [0u8; 16];
         let (read, ()) = future::join((&client).read(&mut buf), async move {
@@ -213,7 +215,7 @@ net_rt_test! {
 
     async fn a_reset_by_the_peer_fails_the_next_read_with_connection_reset() {
         let (client, server) = pair().await;
-        server.set_linger(Some(Duration::ZERO)).unwrap();
+        server.set_zero_linger().unwrap();
         drop(server);
         let mut buf = [0u8; 16];
         let err = bounded("the read after the reset", (&client).read(&mut buf))
@@ -261,6 +263,47 @@ net_rt_test! {
         assert_eq!(client.try_write(&chunk).unwrap_err().kind(), ErrorKind::BrokenPipe);
     }
 
+    /// tokio's `set_zero_linger`, on a `TcpSocket` before it connects and
+    /// on an accepted stream: dropping either end aborts the connection
+    /// (data it had not sent is discarded), and the peer's read fails with
+    /// `ConnectionReset` rather than reading EOF.
+    async fn set_zero_linger_makes_the_peer_see_connection_reset() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let socket = netloop::net::TcpSocket::new_v4().unwrap();
+        socket.set_zero_linger().unwrap();
+        assert_eq!(socket.linger().unwrap(), Some(Duration::ZERO));
+        let (client, accepted) = future::join(socket.connect(addr), listener.accept()).await;
+        let (client, (server, _)) = (client.unwrap(), accepted.unwrap());
+        // The option carried over to the connected stream.
+        assert_eq!(client.linger().unwrap(), Some(Duration::ZERO));
+        (&client).write_all(b"lost").await.unwrap();
+        drop(client);
+        let mut buf = [0u8; 16];
+        let mut read = Vec::new();
+        // What arrived before the RST may be read first; then the reset.
+        let err = loop {
+            match bounded("the read after the abort", (&server).read(&mut buf)).await {
+                Ok(0) => panic!("an aborted connection read EOF (after {read:?})"),
+                Ok(n) => read.extend_from_slice(&buf[..n]),
+                Err(e) => break e,
+            }
+        };
+        assert_eq!(err.kind(), ErrorKind::ConnectionReset, "{err}");
+
+        // The other way round: the accepting side aborts.
+        let (client, server) = pair().await;
+        server.set_zero_linger().unwrap();
+        assert_eq!(server.linger().unwrap(), Some(Duration::ZERO));
+        drop(server);
+        let err = bounded("the client's read", (&client).read(&mut buf))
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::ConnectionReset, "{err}");
+    }
+
+    // `set_linger` is deprecated, as tokio's is; still kept and tested.
+    #[allow(deprecated)]
     async fn stream_options_round_trip() {
         let (client, _server) = pair().await;
         client.set_nodelay(true).unwrap();
@@ -273,6 +316,9 @@ net_rt_test! {
         assert_eq!(client.linger().unwrap(), Some(Duration::from_secs(3)));
         client.set_linger(None).unwrap();
         assert_eq!(client.linger().unwrap(), None);
+        client.set_zero_linger().unwrap();
+        assert_eq!(client.linger().unwrap(), Some(Duration::ZERO));
+        client.set_linger(None).unwrap();
         client.set_quickack(true).unwrap();
         assert!(client.quickack().unwrap());
         client.set_quickack(false).unwrap();
@@ -748,5 +794,79 @@ fn a_deadline_set_on_one_loop_fails_a_read_waiting_on_another() {
             assert_eq!(err.kind(), ErrorKind::TimedOut);
             drop(server);
         });
+    });
+}
+
+/// tokio's `is_rt_shutdown_err`: a stream and a listener registered with a
+/// runtime's loop (by an operation that waited there) outlive it; on a new
+/// runtime, their next operations fail with the loop-shut-down error, and
+/// `is_rt_shutdown_err` tells it from every other error.
+#[test]
+fn operations_on_sockets_whose_runtime_was_dropped_fail_with_the_shutdown_error() {
+    use netloop::runtime::is_rt_shutdown_err;
+
+    fd_leak_checked(|| {
+        let first = Builder::new_current_thread().build().unwrap();
+        let (listener, client, server) = first.block_on(async {
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let (client, server) = pair().await;
+            // Each waits once, which registers it with this loop.
+            let waited = time::timeout(Duration::from_millis(5), listener.accept()).await;
+            assert!(waited.is_err(), "nobody connects");
+            let mut buf = [0u8; 4];
+            let waited = time::timeout(Duration::from_millis(5), (&client).read(&mut buf)).await;
+            assert!(waited.is_err(), "nothing was sent");
+            (listener, client, server)
+        });
+        drop(first);
+
+        let second = Builder::new_multi_thread()
+            .worker_threads(2)
+            .build()
+            .unwrap();
+        second.block_on(async {
+            let err = listener.accept().await.unwrap_err();
+            assert!(is_rt_shutdown_err(&err), "{err:?}");
+            assert_eq!(err.kind(), ErrorKind::Other);
+            let err = (&client).read(&mut [0u8; 4]).await.unwrap_err();
+            assert!(is_rt_shutdown_err(&err), "{err:?}");
+            let err = client.readable().await.unwrap_err();
+            assert!(is_rt_shutdown_err(&err), "{err:?}");
+            let err = client.try_read(&mut [0u8; 4]).unwrap_err();
+            assert!(is_rt_shutdown_err(&err), "{err:?}");
+            // The server end never waited on the first runtime: it joins
+            // this one and works.
+            (&server).write_all(b"ok").await.unwrap();
+
+            // Other errors are not the shutdown error.
+            let refused = {
+                let closed = TcpListener::bind("127.0.0.1:0").await.unwrap();
+                let addr = closed.local_addr().unwrap();
+                drop(closed);
+                TcpStream::connect(addr).await.unwrap_err()
+            };
+            assert!(!is_rt_shutdown_err(&refused), "{refused:?}");
+            let (fresh, _peer) = pair().await;
+            fresh
+                .set_read_deadline(Some(Instant::now() + Duration::from_millis(1)))
+                .unwrap();
+            let timed_out = (&fresh).read(&mut [0u8; 4]).await.unwrap_err();
+            assert_eq!(timed_out.kind(), ErrorKind::TimedOut);
+            assert!(!is_rt_shutdown_err(&timed_out));
+            assert!(!is_rt_shutdown_err(&std::io::Error::other(
+                "some other error"
+            )));
+            assert!(!is_rt_shutdown_err(&ErrorKind::NotFound.into()));
+        });
+        drop(second);
+
+        // Outside any runtime: not a shutdown either.
+        let (a, _b) = std::os::unix::net::UnixStream::pair().unwrap();
+        let outside = netloop::net::UnixStream::from_std(a).unwrap();
+        let err = poll_once(outside.readable());
+        match err {
+            Poll::Ready(Err(e)) => assert!(!is_rt_shutdown_err(&e), "{e:?}"),
+            other => panic!("readable outside a runtime gave {other:?}"),
+        }
     });
 }

@@ -2,8 +2,9 @@
 //! trips, `connect` then `send` / `recv`, `peek_from` / `peek_sender`
 //! leaving the datagram queued, `try_recv` on an empty socket,
 //! `readable` then `try_recv`, a read deadline failing with `TimedOut`,
-//! and `from_std` / `into_std`; on both runtime flavours. Every test
-//! checks that it leaves no fd open behind it.
+//! `from_std` / `into_std`, and options (`tos_v4`, `tclass_v6`); on both
+//! runtime flavours. Every test checks that it leaves no fd open behind
+//! it.
 
 mod support;
 
@@ -250,6 +251,40 @@ async fn options_round_trip() {
     assert!(format!("{socket:?}").contains("UdpSocket"));
 
     drop(socket);
+    fds.finish().await;
+}
+
+/// tokio's `tos_v4` / `set_tos_v4` (`IP_TOS`) on an IPv4 socket, with the
+/// deprecated `tos` / `set_tos` naming the same option, a datagram still
+/// getting through with it set; `tclass_v6` / `set_tclass_v6`
+/// (`IPV6_TCLASS`) on an IPv6 socket where this host has IPv6 loopback.
+#[netloop::test]
+#[allow(deprecated)]
+async fn tos_v4_and_tclass_v6_round_trip() {
+    let fds = FdCheck::start();
+    let (a, b) = two_sockets().await;
+    assert_eq!(a.tos_v4().unwrap(), 0);
+    a.set_tos_v4(0xb8).unwrap();
+    assert_eq!(a.tos_v4().unwrap(), 0xb8);
+    assert_eq!(a.tos().unwrap(), 0xb8);
+    a.set_tos(0x11).unwrap();
+    assert_eq!(a.tos_v4().unwrap(), 0x11);
+    a.send_to(b"tos", b.local_addr().unwrap()).await.unwrap();
+    let mut buf = [0u8; 8];
+    let (n, from) = b.recv_from(&mut buf).await.unwrap();
+    assert_eq!((&buf[..n], from), (&b"tos"[..], a.local_addr().unwrap()));
+    drop((a, b));
+
+    match UdpSocket::bind("[::1]:0").await {
+        Ok(v6) => {
+            assert_eq!(v6.tclass_v6().unwrap(), 0);
+            v6.set_tclass_v6(0xb9).unwrap();
+            assert_eq!(v6.tclass_v6().unwrap(), 0xb9);
+            v6.set_tclass_v6(0).unwrap();
+            assert_eq!(v6.tclass_v6().unwrap(), 0);
+        }
+        Err(e) => eprintln!("skipped the IPv6 half: no IPv6 loopback here ({e})"),
+    }
     fds.finish().await;
 }
 

@@ -32,6 +32,7 @@ mod poll_desc;
 mod poller;
 mod queues;
 mod registry;
+mod shutdown;
 pub mod sys;
 pub mod time;
 mod token;
@@ -42,3 +43,4 @@ pub use poller::{
     DEFAULT_EVENTS, DEFAULT_NORMAL_BATCH, EventBuffer, MAX_EVENTS, Poller, PollerStats, Turn,
 };
 pub use queues::Drained;
+pub use shutdown::is_shutdown_err;

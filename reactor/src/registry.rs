@@ -45,7 +45,7 @@ impl Registry {
     pub(crate) fn insert(&self) -> std::io::Result<Arc<PollDesc>> {
         let mut slab = self.lock();
         if slab.closed {
-            return Err(std::io::Error::other(
+            return Err(crate::shutdown::error(
                 "the event loop this socket would join has shut down",
             ));
         }

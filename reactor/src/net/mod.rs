@@ -11,6 +11,8 @@
 
 mod accept_backoff;
 mod addr;
+#[cfg(feature = "tokio")]
+mod buf;
 mod readiness;
 mod source;
 mod stream_io;
@@ -21,7 +23,7 @@ pub mod unix;
 pub use addr::{ToSocketAddrs, lookup_host};
 pub use tcp::{TcpListener, TcpSocket, TcpStream};
 pub use udp::UdpSocket;
-pub use unix::{UnixDatagram, UnixListener, UnixStream};
+pub use unix::{UnixDatagram, UnixListener, UnixSocket, UnixStream};
 
 use crate::io::Interest;
 use crate::poll_desc::Direction;

@@ -111,6 +111,22 @@ macro_rules! stream_try_methods {
             })
         }
 
+        /// Reads what is there into `buf`'s spare capacity without waiting,
+        /// advancing `buf` by the bytes read (tokio's `try_read_buf`; the
+        /// `tokio` feature). The spare capacity may be uninitialised: the
+        /// kernel writes into it directly. `Ok(0)` is end of stream (or
+        /// `buf` had no room); `WouldBlock` when nothing is there.
+        ///
+        /// # Errors
+        ///
+        /// As for `try_read`.
+        #[cfg(feature = "tokio")]
+        pub fn try_read_buf<B: bytes::BufMut>(&$self, buf: &mut B) -> std::io::Result<usize> {
+            $source.try_io($crate::Direction::Read, |io| {
+                $crate::net::buf::recv(std::os::fd::AsFd::as_fd(io), buf)
+            })
+        }
+
         /// Scatter read without waiting (tokio's `try_read_vectored`).
         ///
         /// # Errors

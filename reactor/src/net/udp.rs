@@ -279,6 +279,74 @@ impl UdpSocket {
         self.source.try_io(Direction::Read, |io| io.recv_from(buf))
     }
 
+    /// Receives one datagram from the connected peer into `buf`'s spare
+    /// capacity, advancing `buf` by its length, without waiting (tokio's
+    /// `try_recv_buf`; the `tokio` feature). The spare capacity may be
+    /// uninitialised: the kernel writes into it directly. A datagram longer
+    /// than the spare capacity is truncated.
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock` when none is queued, or as for `recv`.
+    #[cfg(feature = "tokio")]
+    pub fn try_recv_buf<B: bytes::BufMut>(&self, buf: &mut B) -> io::Result<usize> {
+        self.source
+            .try_io(Direction::Read, |io| crate::net::buf::recv(io.as_fd(), buf))
+    }
+
+    /// Receives one datagram from the connected peer into `buf`'s spare
+    /// capacity, advancing `buf` by its length, waiting until there is one
+    /// (tokio's `recv_buf`; the `tokio` feature). A datagram longer than the
+    /// spare capacity is truncated.
+    ///
+    /// # Errors
+    ///
+    /// As for `recv`.
+    #[cfg(feature = "tokio")]
+    pub async fn recv_buf<B: bytes::BufMut>(&self, buf: &mut B) -> io::Result<usize> {
+        self.source
+            .async_io(Direction::Read, |io| crate::net::buf::recv(io.as_fd(), buf))
+            .await
+    }
+
+    /// Receives one datagram into `buf`'s spare capacity, advancing `buf`
+    /// by its length, and says who sent it, without waiting (tokio's
+    /// `try_recv_buf_from`; the `tokio` feature). A datagram longer than
+    /// the spare capacity is truncated.
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock` when none is queued, or as for `recv_from`.
+    #[cfg(feature = "tokio")]
+    pub fn try_recv_buf_from<B: bytes::BufMut>(
+        &self,
+        buf: &mut B,
+    ) -> io::Result<(usize, SocketAddr)> {
+        self.source.try_io(Direction::Read, |io| {
+            crate::net::buf::recv_from(io.as_fd(), buf)
+        })
+    }
+
+    /// Receives one datagram into `buf`'s spare capacity, advancing `buf`
+    /// by its length, and says who sent it, waiting until there is one
+    /// (tokio's `recv_buf_from`; the `tokio` feature). A datagram longer
+    /// than the spare capacity is truncated.
+    ///
+    /// # Errors
+    ///
+    /// As for `recv_from`.
+    #[cfg(feature = "tokio")]
+    pub async fn recv_buf_from<B: bytes::BufMut>(
+        &self,
+        buf: &mut B,
+    ) -> io::Result<(usize, SocketAddr)> {
+        self.source
+            .async_io(Direction::Read, |io| {
+                crate::net::buf::recv_from(io.as_fd(), buf)
+            })
+            .await
+    }
+
     /// Receives the next datagram from the connected peer into `buf`
     /// without taking it off the queue, waiting until there is one
     /// (tokio's `peek`).
@@ -488,23 +556,74 @@ impl UdpSocket {
         self.source.get_ref().set_ttl(ttl)
     }
 
-    /// `IP_TOS` (IPv4 sockets).
+    /// `IP_TOS`, the type-of-service field of the datagrams this socket
+    /// sends (tokio's `tos_v4`; see [`set_tos_v4`](Self::set_tos_v4)).
     ///
     /// # Errors
     ///
-    /// The `getsockopt` error.
-    pub fn tos(&self) -> io::Result<u32> {
+    /// The `getsockopt` error (an IPv6 socket may refuse it).
+    pub fn tos_v4(&self) -> io::Result<u32> {
         Ok(sys::socket::getsockopt_int(self.as_fd(), SockOpt::IP_TOS)?.max(0) as u32)
     }
 
-    /// Sets `IP_TOS` (IPv4 sockets).
+    /// Deprecated: use [`tos_v4`](Self::tos_v4).
+    ///
+    /// # Errors
+    ///
+    /// As there.
+    #[deprecated(
+        note = "`tos` related methods have been renamed `tos_v4` since they are IPv4-specific."
+    )]
+    #[doc(hidden)]
+    pub fn tos(&self) -> io::Result<u32> {
+        self.tos_v4()
+    }
+
+    /// Sets `IP_TOS`, the type-of-service field of every datagram this
+    /// socket sends (tokio's `set_tos_v4`). May have no effect on an IPv6
+    /// socket.
     ///
     /// # Errors
     ///
     /// The `setsockopt` error.
-    pub fn set_tos(&self, tos: u32) -> io::Result<()> {
+    pub fn set_tos_v4(&self, tos: u32) -> io::Result<()> {
         let tos = i32::try_from(tos).unwrap_or(i32::MAX);
         sys::socket::setsockopt_int(self.as_fd(), SockOpt::IP_TOS, tos)
+    }
+
+    /// Deprecated: use [`set_tos_v4`](Self::set_tos_v4).
+    ///
+    /// # Errors
+    ///
+    /// As there.
+    #[deprecated(
+        note = "`tos` related methods have been renamed `tos_v4` since they are IPv4-specific."
+    )]
+    #[doc(hidden)]
+    pub fn set_tos(&self, tos: u32) -> io::Result<()> {
+        self.set_tos_v4(tos)
+    }
+
+    /// `IPV6_TCLASS`, the traffic class of the datagrams this socket sends
+    /// (tokio's `tclass_v6`; see [`set_tclass_v6`](Self::set_tclass_v6)).
+    ///
+    /// # Errors
+    ///
+    /// The `getsockopt` error (an IPv4 socket refuses it).
+    pub fn tclass_v6(&self) -> io::Result<u32> {
+        Ok(sys::socket::getsockopt_int(self.as_fd(), SockOpt::IPV6_TCLASS)?.max(0) as u32)
+    }
+
+    /// Sets `IPV6_TCLASS`, the traffic class field of every datagram this
+    /// socket sends (tokio's `set_tclass_v6`). May have no effect on an
+    /// IPv4 socket.
+    ///
+    /// # Errors
+    ///
+    /// The `setsockopt` error.
+    pub fn set_tclass_v6(&self, tclass: u32) -> io::Result<()> {
+        let tclass = i32::try_from(tclass).unwrap_or(i32::MAX);
+        sys::socket::setsockopt_int(self.as_fd(), SockOpt::IPV6_TCLASS, tclass)
     }
 
     /// Joins the IPv4 multicast group `multiaddr` on the interface with

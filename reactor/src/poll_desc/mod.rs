@@ -351,9 +351,14 @@ impl fmt::Debug for PollDesc {
     }
 }
 
-/// The error a wait on a closed descriptor returns (Go's `ErrNetClosing`).
+/// The error a wait on a closed descriptor returns (Go's `ErrNetClosing`):
+/// its loop shut down (or it was deregistered), recognised by
+/// [`is_shutdown_err`](crate::is_shutdown_err).
 pub(crate) fn closed_error() -> io::Error {
-    io::Error::other("use of a closed descriptor: it was deregistered from its poller")
+    crate::shutdown::error(
+        "use of a closed descriptor: its event loop has shut down (or it was deregistered \
+         from its poller)",
+    )
 }
 
 /// Wakes each waker, surviving one that panics (as async-io's reactor does):

@@ -1,12 +1,13 @@
 //! Byte I/O on borrowed fds: `read` / `write` / `readv` / `writev`,
-//! `recv` / `peek` / `send` / `send_vectored` (`MSG_NOSIGNAL`), `shutdown` and a `close` that
-//! reports its error.
+//! `recv` (also into uninitialised memory) / `peek` / `send` / `send_vectored`
+//! (`MSG_NOSIGNAL`), `shutdown` and a `close` that reports its error.
 //!
 //! Every call is a single nonblocking attempt: `EINTR` is retried, `EAGAIN`
 //! surfaces as [`io::ErrorKind::WouldBlock`]. Must not know: async,
 //! readiness, or who owns the fd.
 
 use std::io::{self, IoSlice, IoSliceMut};
+use std::mem::MaybeUninit;
 use std::net::Shutdown;
 use std::os::fd::{AsRawFd, BorrowedFd, IntoRawFd, OwnedFd};
 
@@ -85,6 +86,21 @@ fn recv_with_flags(fd: BorrowedFd<'_>, buf: &mut [u8], flags: libc::c_int) -> io
 /// Receives from a socket into `buf` (0 when the peer has shut down writing).
 pub fn recv(fd: BorrowedFd<'_>, buf: &mut [u8]) -> io::Result<usize> {
     recv_with_flags(fd, buf, 0)
+}
+
+/// [`recv`] into `buf`, which may be uninitialised. Returns `n`: the first
+/// `n` bytes of `buf` (`n` ≤ `buf.len()`) were received, initialised by the
+/// kernel; the rest is untouched.
+pub fn recv_uninit(fd: BorrowedFd<'_>, buf: &mut [MaybeUninit<u8>]) -> io::Result<usize> {
+    let len = clamp_len(buf.len());
+    let n = cvt_r(|| {
+        // SAFETY: `buf` is a valid, writable buffer of at least `len` bytes
+        // borrowed for the call; the kernel only writes received bytes into
+        // it (never uninitialised ones), and reads nothing from it; `fd` is
+        // borrowed, so it stays open.
+        unsafe { libc::recv(fd.as_raw_fd(), buf.as_mut_ptr().cast(), len, 0) }
+    })?;
+    Ok(n as usize)
 }
 
 /// Like [`recv`], but leaves the data queued (`MSG_PEEK`).

@@ -1,13 +1,16 @@
 //! Socket and pipe creation and configuration: `socket`
-//! (`SOCK_NONBLOCK | SOCK_CLOEXEC`), `socketpair`, `pipe`, `bind`, `listen`,
-//! `accept4`, `connect` (and `connect_unix`), socket options, `take_error`
-//! and address queries, plus the `sockaddr` ↔ [`SocketAddr`] conversion.
+//! (`SOCK_NONBLOCK | SOCK_CLOEXEC`), `socketpair`, `pipe`, `bind` (and
+//! `bind_unix`), `listen`, `accept4`, `connect` (and `connect_unix`), socket
+//! options, `take_error` and address queries, the `recvfrom`s that name the
+//! sender (into uninitialised memory), plus the `sockaddr` ↔ [`SocketAddr`]
+//! (and `sockaddr_un` ↔ Unix address) conversions.
 //!
 //! Owns: fd creation flags and the `sockaddr` layouts. Must not know: async or
 //! readiness — `connect` reports `EINPROGRESS` as an error and the caller
 //! decides how to wait.
 
 use std::io;
+use std::mem::MaybeUninit;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::time::Duration;
@@ -63,6 +66,17 @@ impl SockType {
     }
 }
 
+/// The type of the socket `fd` (`SO_TYPE`): `None` for one that is neither
+/// a stream nor a datagram socket (`SOCK_SEQPACKET`, `SOCK_RAW`, ...).
+pub fn socket_type(fd: BorrowedFd<'_>) -> io::Result<Option<SockType>> {
+    const SO_TYPE: SockOpt = SockOpt::new(libc::SOL_SOCKET, libc::SO_TYPE);
+    Ok(match getsockopt_int(fd, SO_TYPE)? {
+        libc::SOCK_STREAM => Some(SockType::Stream),
+        libc::SOCK_DGRAM => Some(SockType::Datagram),
+        _ => None,
+    })
+}
+
 /// Creates a nonblocking, close-on-exec socket.
 pub fn socket(domain: Domain, ty: SockType) -> io::Result<OwnedFd> {
     // SAFETY: socket takes no pointers. On success it returns a new fd that
@@ -115,6 +129,24 @@ pub fn bind(fd: BorrowedFd<'_>, addr: &SocketAddr) -> io::Result<()> {
     // SAFETY: `raw` holds a fully initialised sockaddr of `len` bytes that
     // lives across the call and is only read; `fd` is borrowed, so it is open.
     cvt(unsafe { libc::bind(fd.as_raw_fd(), raw.as_ptr(), len) })?;
+    Ok(())
+}
+
+/// Binds the `AF_UNIX` socket `fd` to `addr` (a path, or on Linux an
+/// abstract name). An unnamed `addr` is an [`io::ErrorKind::InvalidInput`]
+/// error.
+pub fn bind_unix(fd: BorrowedFd<'_>, addr: &std::os::unix::net::SocketAddr) -> io::Result<()> {
+    let (raw, len) = unix_addr_to_raw(addr)?;
+    // SAFETY: `raw` is a fully initialised `sockaddr_un` that lives across
+    // the call and is only read; `len` does not exceed its size; `fd` is
+    // borrowed, so it is open.
+    cvt(unsafe {
+        libc::bind(
+            fd.as_raw_fd(),
+            (&raw const raw).cast::<libc::sockaddr>(),
+            len,
+        )
+    })?;
     Ok(())
 }
 
@@ -261,7 +293,7 @@ fn unix_addr_to_raw(
     } else {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
-            "cannot connect to an unnamed unix socket address",
+            "an unnamed unix socket address cannot be bound or connected to",
         ));
     };
     let used = start + bytes.len() + trailing_nul;
@@ -276,6 +308,114 @@ fn unix_addr_to_raw(
     }
     let len = std::mem::offset_of!(libc::sockaddr_un, sun_path) + used;
     Ok((raw, len as libc::socklen_t))
+}
+
+/// The Unix address a kernel-filled `sockaddr_un` of `len` bytes names:
+/// unnamed (no path bytes), an abstract name (a leading NUL) or a path (up
+/// to its first NUL).
+fn unix_addr_from_raw(
+    raw: &libc::sockaddr_un,
+    len: libc::socklen_t,
+) -> io::Result<std::os::unix::net::SocketAddr> {
+    use std::os::linux::net::SocketAddrExt;
+    use std::os::unix::ffi::OsStrExt;
+    use std::os::unix::net::SocketAddr as UnixAddr;
+
+    const OFFSET: usize = std::mem::offset_of!(libc::sockaddr_un, sun_path);
+    const SUN_PATH_LEN: usize = size_of::<libc::sockaddr_un>() - OFFSET;
+    let mut bytes = [0u8; SUN_PATH_LEN];
+    let path_len = (len as usize).saturating_sub(OFFSET).min(SUN_PATH_LEN);
+    let bytes = &mut bytes[..path_len];
+    for (dst, &src) in bytes.iter_mut().zip(&raw.sun_path) {
+        *dst = src as u8;
+    }
+    match &*bytes {
+        // std has no constructor for an unnamed address; an empty path is
+        // one (std gives it the bare family's length, which is what
+        // "unnamed" means to the kernel).
+        [] => UnixAddr::from_pathname(""),
+        [0, name @ ..] => UnixAddr::from_abstract_name(name),
+        path => {
+            let end = path.iter().position(|&b| b == 0).unwrap_or(path.len());
+            UnixAddr::from_pathname(std::ffi::OsStr::from_bytes(&path[..end]))
+        }
+    }
+}
+
+/// One `recvfrom` into `buf` (retrying `EINTR`), the sender's address
+/// written to `addr` (`addr_len` in: its size; out: the address's length).
+/// On success the first `n` bytes of `buf` are initialised, `n` ≤
+/// `buf.len()`.
+///
+/// # Safety
+///
+/// `addr` points at a writable sockaddr buffer of `*addr_len` bytes.
+unsafe fn recvfrom_uninit(
+    fd: BorrowedFd<'_>,
+    buf: &mut [MaybeUninit<u8>],
+    addr: *mut libc::sockaddr,
+    addr_len: &mut libc::socklen_t,
+) -> io::Result<usize> {
+    let capacity = *addr_len;
+    let len = buf.len().min(isize::MAX as usize);
+    let n = super::cvt_r(|| {
+        *addr_len = capacity;
+        // SAFETY: `buf` is a valid, writable buffer of at least `len` bytes
+        // borrowed for the call; the kernel only writes received bytes into
+        // it (never uninitialised ones). `addr` is writable for `*addr_len`
+        // bytes (this function's contract); `fd` is borrowed, so it is open.
+        unsafe {
+            libc::recvfrom(
+                fd.as_raw_fd(),
+                buf.as_mut_ptr().cast(),
+                len,
+                0,
+                addr,
+                addr_len,
+            )
+        }
+    })?;
+    Ok(n as usize)
+}
+
+/// Receives one datagram into `buf`, which may be uninitialised, and says
+/// who sent it (an IPv4 or IPv6 address). Returns `n`: the first `n` bytes
+/// of `buf` (`n` ≤ `buf.len()`) are the datagram, initialised by the
+/// kernel; a longer datagram is truncated. `EINTR` is retried; `EAGAIN`
+/// surfaces as [`io::ErrorKind::WouldBlock`].
+pub fn recv_from_uninit(
+    fd: BorrowedFd<'_>,
+    buf: &mut [MaybeUninit<u8>],
+) -> io::Result<(usize, SocketAddr)> {
+    let mut storage = zeroed_storage();
+    let mut len = size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+    // SAFETY: `storage` is a writable `sockaddr_storage` of `len` bytes that
+    // lives across the call.
+    let n = unsafe {
+        recvfrom_uninit(
+            fd,
+            buf,
+            (&raw mut storage).cast::<libc::sockaddr>(),
+            &mut len,
+        )
+    }?;
+    Ok((n, socket_addr_from_raw(&storage, len)?))
+}
+
+/// [`recv_from_uninit`] for an `AF_UNIX` datagram socket: the sender is a
+/// path, an abstract name, or unnamed (an unbound sender).
+pub fn recv_from_unix_uninit(
+    fd: BorrowedFd<'_>,
+    buf: &mut [MaybeUninit<u8>],
+) -> io::Result<(usize, std::os::unix::net::SocketAddr)> {
+    // SAFETY: `sockaddr_un` is a plain C struct of integers and a byte
+    // array, for which the all-zero bit pattern is a valid value.
+    let mut raw: libc::sockaddr_un = unsafe { std::mem::zeroed() };
+    let mut len = size_of::<libc::sockaddr_un>() as libc::socklen_t;
+    // SAFETY: `raw` is a writable `sockaddr_un` of `len` bytes that lives
+    // across the call.
+    let n = unsafe { recvfrom_uninit(fd, buf, (&raw mut raw).cast::<libc::sockaddr>(), &mut len) }?;
+    Ok((n, unix_addr_from_raw(&raw, len)?))
 }
 
 /// Whether `err` says the process or system ran out of something an
@@ -367,6 +507,8 @@ impl SockOpt {
     pub const IPV6_V6ONLY: SockOpt = SockOpt::new(libc::IPPROTO_IPV6, libc::IPV6_V6ONLY);
     /// `IPPROTO_IP` / `IP_TOS`.
     pub const IP_TOS: SockOpt = SockOpt::new(libc::IPPROTO_IP, libc::IP_TOS);
+    /// `IPPROTO_IPV6` / `IPV6_TCLASS`.
+    pub const IPV6_TCLASS: SockOpt = SockOpt::new(libc::IPPROTO_IPV6, libc::IPV6_TCLASS);
     /// `SOL_SOCKET` / `SO_BROADCAST`.
     pub const BROADCAST: SockOpt = SockOpt::new(libc::SOL_SOCKET, libc::SO_BROADCAST);
 

@@ -150,11 +150,31 @@ impl TcpSocket {
 
     /// Sets `SO_LINGER`.
     ///
+    /// Deprecated, as tokio's is: a nonzero linger makes closing the socket
+    /// block the thread (a whole event loop) until the unsent data is sent
+    /// or the time runs out. Shut writing down and read to EOF instead; for
+    /// an abortive close, [`set_zero_linger`](Self::set_zero_linger) does
+    /// not block. Kept, as tokio keeps it.
+    ///
     /// # Errors
     ///
     /// The `setsockopt` error.
+    #[deprecated = "`SO_LINGER` causes the socket to block the thread on drop"]
     pub fn set_linger(&self, linger: Option<Duration>) -> io::Result<()> {
         sys::socket::set_linger(self.fd.as_fd(), linger)
+    }
+
+    /// Sets a linger of zero (`SO_LINGER` on, 0 s; tokio's
+    /// `set_zero_linger`): closing the connection then aborts it — a `RST`
+    /// instead of the `FIN` handshake, unsent data discarded, no
+    /// `TIME_WAIT` — and the peer's next read fails with
+    /// `ConnectionReset`. Closing does not block.
+    ///
+    /// # Errors
+    ///
+    /// The `setsockopt` error.
+    pub fn set_zero_linger(&self) -> io::Result<()> {
+        sys::socket::set_linger(self.fd.as_fd(), Some(Duration::ZERO))
     }
 
     /// `SO_LINGER`.
@@ -184,22 +204,73 @@ impl TcpSocket {
         Ok(self.get_int(SockOpt::TCP_NODELAY)? != 0)
     }
 
-    /// Sets `IP_TOS` (IPv4 sockets).
+    /// `IP_TOS`, the type-of-service field of the packets this socket
+    /// sends (tokio's `tos_v4`; see [`set_tos_v4`](Self::set_tos_v4)).
+    ///
+    /// # Errors
+    ///
+    /// The `getsockopt` error (an IPv6 socket may refuse it).
+    pub fn tos_v4(&self) -> io::Result<u32> {
+        Ok(self.get_int(SockOpt::IP_TOS)?.max(0) as u32)
+    }
+
+    /// Deprecated: use [`tos_v4`](Self::tos_v4).
+    ///
+    /// # Errors
+    ///
+    /// As there.
+    #[deprecated(
+        note = "`tos` related methods have been renamed `tos_v4` since they are IPv4-specific."
+    )]
+    #[doc(hidden)]
+    pub fn tos(&self) -> io::Result<u32> {
+        self.tos_v4()
+    }
+
+    /// Sets `IP_TOS`, the type-of-service field of every packet this
+    /// socket sends (tokio's `set_tos_v4`). May have no effect on an IPv6
+    /// socket.
     ///
     /// # Errors
     ///
     /// The `setsockopt` error.
-    pub fn set_tos(&self, tos: u32) -> io::Result<()> {
+    pub fn set_tos_v4(&self, tos: u32) -> io::Result<()> {
         self.set_int(SockOpt::IP_TOS, i32::try_from(tos).unwrap_or(i32::MAX))
     }
 
-    /// `IP_TOS`.
+    /// Deprecated: use [`set_tos_v4`](Self::set_tos_v4).
     ///
     /// # Errors
     ///
-    /// The `getsockopt` error.
-    pub fn tos(&self) -> io::Result<u32> {
-        Ok(self.get_int(SockOpt::IP_TOS)?.max(0) as u32)
+    /// As there.
+    #[deprecated(
+        note = "`tos` related methods have been renamed `tos_v4` since they are IPv4-specific."
+    )]
+    #[doc(hidden)]
+    pub fn set_tos(&self, tos: u32) -> io::Result<()> {
+        self.set_tos_v4(tos)
+    }
+
+    /// `IPV6_TCLASS`, the traffic class of the packets this socket sends
+    /// (tokio's `tclass_v6`; see [`set_tclass_v6`](Self::set_tclass_v6)).
+    ///
+    /// # Errors
+    ///
+    /// The `getsockopt` error (an IPv4 socket refuses it).
+    pub fn tclass_v6(&self) -> io::Result<u32> {
+        Ok(self.get_int(SockOpt::IPV6_TCLASS)?.max(0) as u32)
+    }
+
+    /// Sets `IPV6_TCLASS`, the traffic class field of every packet this
+    /// socket sends (tokio's `set_tclass_v6`). May have no effect on an
+    /// IPv4 socket.
+    ///
+    /// # Errors
+    ///
+    /// The `setsockopt` error.
+    pub fn set_tclass_v6(&self, tclass: u32) -> io::Result<()> {
+        let tclass = i32::try_from(tclass).unwrap_or(i32::MAX);
+        self.set_int(SockOpt::IPV6_TCLASS, tclass)
     }
 
     /// The local address.

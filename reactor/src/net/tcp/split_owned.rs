@@ -88,6 +88,16 @@ impl OwnedReadHalf {
         self.inner.try_read(buf)
     }
 
+    /// See [`TcpStream::try_read_buf`] (the `tokio` feature).
+    ///
+    /// # Errors
+    ///
+    /// As there.
+    #[cfg(feature = "tokio")]
+    pub fn try_read_buf<B: bytes::BufMut>(&self, buf: &mut B) -> io::Result<usize> {
+        self.inner.try_read_buf(buf)
+    }
+
     /// See [`TcpStream::peek`].
     ///
     /// # Errors

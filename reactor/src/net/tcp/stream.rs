@@ -160,11 +160,32 @@ impl TcpStream {
     /// Sets `SO_LINGER`. `Some(Duration::ZERO)` makes closing reset the
     /// connection (the peer sees `ConnectionReset`).
     ///
+    /// Deprecated, as tokio's is: a nonzero linger makes dropping the
+    /// stream block the thread (a whole event loop) until the unsent data
+    /// is sent or the time runs out. Shut writing down and read to EOF
+    /// instead; for an abortive close, use
+    /// [`set_zero_linger`](Self::set_zero_linger), which does not block.
+    /// Kept, as tokio keeps it.
+    ///
     /// # Errors
     ///
     /// The `setsockopt` error.
+    #[deprecated = "`SO_LINGER` causes the socket to block the thread on drop"]
     pub fn set_linger(&self, linger: Option<Duration>) -> io::Result<()> {
         sys::socket::set_linger(self.as_fd(), linger)
+    }
+
+    /// Sets a linger of zero (`SO_LINGER` on, 0 s; tokio's
+    /// `set_zero_linger`): dropping the stream then aborts the connection —
+    /// a `RST` instead of the `FIN` handshake, unsent data discarded, no
+    /// `TIME_WAIT` — and the peer's next read fails with
+    /// `ConnectionReset`. Dropping does not block.
+    ///
+    /// # Errors
+    ///
+    /// The `setsockopt` error.
+    pub fn set_zero_linger(&self) -> io::Result<()> {
+        sys::socket::set_linger(self.as_fd(), Some(Duration::ZERO))
     }
 
     /// `SO_LINGER`.

@@ -32,7 +32,7 @@ pub struct UnixDatagram {
 }
 
 impl UnixDatagram {
-    fn from_source_std(socket: std::os::unix::net::UnixDatagram) -> UnixDatagram {
+    pub(crate) fn from_source_std(socket: std::os::unix::net::UnixDatagram) -> UnixDatagram {
         UnixDatagram {
             source: Source::new(socket),
         }
@@ -278,6 +278,74 @@ impl UnixDatagram {
     /// `WouldBlock` when none is queued, or the `recvfrom` error.
     pub fn try_recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
         self.source.try_io(Direction::Read, |io| io.recv_from(buf))
+    }
+
+    /// Receives one datagram from the connected peer into `buf`'s spare
+    /// capacity, advancing `buf` by its length, without waiting (tokio's
+    /// `try_recv_buf`; the `tokio` feature). The spare capacity may be
+    /// uninitialised: the kernel writes into it directly. A datagram longer
+    /// than the spare capacity is truncated.
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock` when none is queued, or as for `recv`.
+    #[cfg(feature = "tokio")]
+    pub fn try_recv_buf<B: bytes::BufMut>(&self, buf: &mut B) -> io::Result<usize> {
+        self.source
+            .try_io(Direction::Read, |io| crate::net::buf::recv(io.as_fd(), buf))
+    }
+
+    /// Receives one datagram from the connected peer into `buf`'s spare
+    /// capacity, advancing `buf` by its length, waiting until there is one
+    /// (tokio's `recv_buf`; the `tokio` feature). A datagram longer than the
+    /// spare capacity is truncated.
+    ///
+    /// # Errors
+    ///
+    /// As for `recv`.
+    #[cfg(feature = "tokio")]
+    pub async fn recv_buf<B: bytes::BufMut>(&self, buf: &mut B) -> io::Result<usize> {
+        self.source
+            .async_io(Direction::Read, |io| crate::net::buf::recv(io.as_fd(), buf))
+            .await
+    }
+
+    /// Receives one datagram into `buf`'s spare capacity, advancing `buf`
+    /// by its length, and says who sent it, without waiting (tokio's
+    /// `try_recv_buf_from`; the `tokio` feature). A datagram longer than
+    /// the spare capacity is truncated.
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock` when none is queued, or as for `recv_from`.
+    #[cfg(feature = "tokio")]
+    pub fn try_recv_buf_from<B: bytes::BufMut>(
+        &self,
+        buf: &mut B,
+    ) -> io::Result<(usize, SocketAddr)> {
+        self.source.try_io(Direction::Read, |io| {
+            crate::net::buf::recv_from_unix(io.as_fd(), buf)
+        })
+    }
+
+    /// Receives one datagram into `buf`'s spare capacity, advancing `buf`
+    /// by its length, and says who sent it, waiting until there is one
+    /// (tokio's `recv_buf_from`; the `tokio` feature). A datagram longer
+    /// than the spare capacity is truncated.
+    ///
+    /// # Errors
+    ///
+    /// As for `recv_from`.
+    #[cfg(feature = "tokio")]
+    pub async fn recv_buf_from<B: bytes::BufMut>(
+        &self,
+        buf: &mut B,
+    ) -> io::Result<(usize, SocketAddr)> {
+        self.source
+            .async_io(Direction::Read, |io| {
+                crate::net::buf::recv_from_unix(io.as_fd(), buf)
+            })
+            .await
     }
 
     /// The local address (unnamed unless bound).

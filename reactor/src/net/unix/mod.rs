@@ -1,6 +1,7 @@
 //! Unix domain sockets (tokio's `net::unix` plus the types tokio exports
 //! from `net`): [`UnixListener`], [`UnixStream`] with its halves,
-//! [`UnixDatagram`], and the peer credentials [`UCred`].
+//! [`UnixDatagram`], [`UnixSocket`] (a socket to bind before it listens,
+//! connects or sends), and the peer credentials [`UCred`].
 //!
 //! Addresses are std's [`SocketAddr`] (a path, unnamed, or a Linux
 //! abstract name). Every socket is nonblocking and close-on-exec, joins the
@@ -10,6 +11,7 @@
 
 mod datagram;
 mod listener;
+mod socket;
 mod split;
 mod split_owned;
 mod stream;
@@ -17,6 +19,7 @@ mod ucred;
 
 pub use datagram::UnixDatagram;
 pub use listener::UnixListener;
+pub use socket::UnixSocket;
 pub use split::{ReadHalf, WriteHalf};
 pub use split_owned::{OwnedReadHalf, OwnedWriteHalf, ReuniteError};
 pub use std::os::unix::net::SocketAddr;

@@ -36,6 +36,16 @@ impl ReadHalf<'_> {
         self.0.try_read(buf)
     }
 
+    /// See [`UnixStream::try_read_buf`] (the `tokio` feature).
+    ///
+    /// # Errors
+    ///
+    /// As there.
+    #[cfg(feature = "tokio")]
+    pub fn try_read_buf<B: bytes::BufMut>(&self, buf: &mut B) -> io::Result<usize> {
+        self.0.try_read_buf(buf)
+    }
+
     /// See [`UnixStream::peek`].
     ///
     /// # Errors

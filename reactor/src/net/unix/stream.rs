@@ -13,7 +13,7 @@
 use std::fmt;
 use std::io;
 use std::net::Shutdown;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::path::Path;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -66,6 +66,13 @@ impl UnixStream {
     /// As for `connect`; `InvalidInput` for an unnamed `addr`.
     pub async fn connect_addr(addr: &SocketAddr) -> io::Result<UnixStream> {
         let fd = sys::socket::socket(Domain::Unix, SockType::Stream)?;
+        UnixStream::connect_fd(fd, addr).await
+    }
+
+    /// Connects `fd`, a new nonblocking `AF_UNIX` stream socket (perhaps
+    /// bound), to `addr`: [`connect_addr`](Self::connect_addr) and
+    /// `UnixSocket::connect`.
+    pub(crate) async fn connect_fd(fd: OwnedFd, addr: &SocketAddr) -> io::Result<UnixStream> {
         let stream = UnixStream::from_source_std(std::os::unix::net::UnixStream::from(fd));
         let mut pause = FIRST_CONNECT_PAUSE;
         loop {
