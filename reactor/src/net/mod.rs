@@ -13,8 +13,11 @@ mod accept_backoff;
 mod addr;
 #[cfg(feature = "tokio")]
 mod buf;
+mod datagram_io;
+mod delegate;
 mod readiness;
 mod source;
+mod split;
 mod stream_io;
 pub mod tcp;
 mod udp;

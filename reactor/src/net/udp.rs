@@ -3,22 +3,24 @@
 //! Every receive is one `recv` / `recvfrom` (a whole datagram, truncated to
 //! the buffer), every send one `send` / `sendto`; `EAGAIN` waits in the
 //! read or write slot. Deadlines and readiness come from
-//! `readiness_methods!`.
+//! `readiness_methods!`, the connected `send` / `recv` and the `recv_from`
+//! families from `datagram_io.rs`'s `datagram_methods!`.
 //!
-//! This file knows datagram calls and UDP options; readiness and
+//! This file knows UDP's addresses, peeks and options; readiness and
 //! registration are `source.rs`'s.
 
-use std::fmt;
 use std::io;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::os::fd::AsFd;
 use std::task::{Context, Poll};
 
 use crate::net::addr::{ToSocketAddrs, each_addr, resolve};
+use crate::net::datagram_io::datagram_methods;
+use crate::net::delegate::{forward_to_std, impl_source_traits, ip_tos_methods};
 use crate::net::readiness::readiness_methods;
 use crate::net::source::Source;
 use crate::poll_desc::Direction;
-use crate::sys::{self, socket::Domain, socket::SockOpt, socket::SockType};
+use crate::sys::{self, socket::Domain, socket::SockType};
 
 /// A UDP socket (tokio's `UdpSocket`).
 ///
@@ -76,22 +78,20 @@ impl UdpSocket {
         Ok(self.source.into_inner())
     }
 
-    /// The local address.
-    ///
-    /// # Errors
-    ///
-    /// The `getsockname` error.
-    pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.source.get_ref().local_addr()
-    }
+    forward_to_std! {
+        /// The local address.
+        ///
+        /// # Errors
+        ///
+        /// The `getsockname` error.
+        pub fn local_addr(&self) -> io::Result<SocketAddr>;
 
-    /// The address the socket is connected to.
-    ///
-    /// # Errors
-    ///
-    /// `NotConnected` before [`connect`](Self::connect).
-    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        self.source.get_ref().peer_addr()
+        /// The address the socket is connected to.
+        ///
+        /// # Errors
+        ///
+        /// `NotConnected` before [`connect`](Self::connect).
+        pub fn peer_addr(&self) -> io::Result<SocketAddr>;
     }
 
     /// Connects the socket to `addr` (tokio's `connect`): `send` and `recv`
@@ -111,87 +111,42 @@ impl UdpSocket {
         .await
     }
 
-    /// Polls for read readiness (tokio's `poll_recv_ready`; the same as
-    /// `poll_read_ready`).
-    pub fn poll_recv_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.source.poll_ready(Direction::Read, cx)
-    }
+    datagram_methods! { self => self.source, from: SocketAddr, buf_from: recv_from;
+        /// Sends `buf` as one datagram to the connected peer, waiting while the
+        /// send buffer is full (tokio's `send`).
+        ///
+        /// # Errors
+        ///
+        /// `EDESTADDRREQ` before `connect`, `ConnectionRefused` after an ICMP
+        /// "port unreachable" from the peer, the write deadline, or another
+        /// `send` error.
+        send;
 
-    /// Polls for write readiness (tokio's `poll_send_ready`; the same as
-    /// `poll_write_ready`).
-    pub fn poll_send_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.source.poll_ready(Direction::Write, cx)
-    }
+        /// Sends to the connected peer without waiting (tokio's `try_send`).
+        ///
+        /// # Errors
+        ///
+        /// `WouldBlock` when the send buffer is full, or as for `send`.
+        try_send;
 
-    /// Sends `buf` as one datagram to the connected peer, waiting while the
-    /// send buffer is full (tokio's `send`).
-    ///
-    /// # Errors
-    ///
-    /// `EDESTADDRREQ` before `connect`, `ConnectionRefused` after an ICMP
-    /// "port unreachable" from the peer, the write deadline, or another
-    /// `send` error.
-    pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
-        self.source
-            .async_io(Direction::Write, |io| sys::io::send(io.as_fd(), buf))
-            .await
-    }
+        /// Receives one datagram from the connected peer into `buf`, waiting
+        /// until there is one (tokio's `recv`). A datagram longer than `buf`
+        /// is truncated; the rest is lost.
+        ///
+        /// # Errors
+        ///
+        /// `ConnectionRefused` after an ICMP "port unreachable", `TimedOut`
+        /// once the read deadline passed, or another `recv` error.
+        recv;
 
-    /// Polls a [`send`](Self::send) (tokio's `poll_send`).
-    pub fn poll_send(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        self.source.poll_send(cx, buf)
-    }
-
-    /// Sends to the connected peer without waiting (tokio's `try_send`).
-    ///
-    /// # Errors
-    ///
-    /// `WouldBlock` when the send buffer is full, or as for `send`.
-    pub fn try_send(&self, buf: &[u8]) -> io::Result<usize> {
-        self.source
-            .try_io(Direction::Write, |io| sys::io::send(io.as_fd(), buf))
-    }
-
-    /// Receives one datagram from the connected peer into `buf`, waiting
-    /// until there is one (tokio's `recv`). A datagram longer than `buf`
-    /// is truncated; the rest is lost.
-    ///
-    /// # Errors
-    ///
-    /// `ConnectionRefused` after an ICMP "port unreachable", `TimedOut`
-    /// once the read deadline passed, or another `recv` error.
-    pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.source
-            .async_io(Direction::Read, |io| sys::io::recv(io.as_fd(), buf))
-            .await
-    }
-
-    /// Polls a [`recv`](Self::recv) into a byte slice (tokio's
-    /// `poll_recv`, minus tokio's `ReadBuf`).
-    pub fn poll_recv_slice(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        self.source.poll_recv(cx, buf)
-    }
-
-    /// Polls a [`recv`](Self::recv) into tokio's `ReadBuf` (tokio's
-    /// `poll_recv`).
-    #[cfg(feature = "tokio")]
-    pub fn poll_recv(
-        &self,
-        cx: &mut Context<'_>,
-        buf: &mut tokio::io::ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        self.source.poll_recv_buf(cx, buf)
-    }
-
-    /// Receives one datagram from the connected peer without waiting
-    /// (tokio's `try_recv`).
-    ///
-    /// # Errors
-    ///
-    /// `WouldBlock` when none is queued, or as for `recv`.
-    pub fn try_recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.source
-            .try_io(Direction::Read, |io| sys::io::recv(io.as_fd(), buf))
+        /// Receives one datagram into `buf` and says who sent it, waiting until
+        /// there is one (tokio's `recv_from`). A datagram longer than `buf` is
+        /// truncated.
+        ///
+        /// # Errors
+        ///
+        /// `TimedOut` once the read deadline passed, or the `recvfrom` error.
+        recv_from;
     }
 
     /// Sends `buf` as one datagram to `target`, waiting while the send
@@ -232,121 +187,6 @@ impl UdpSocket {
             .try_io(Direction::Write, |io| io.send_to(buf, target))
     }
 
-    /// Receives one datagram into `buf` and says who sent it, waiting until
-    /// there is one (tokio's `recv_from`). A datagram longer than `buf` is
-    /// truncated.
-    ///
-    /// # Errors
-    ///
-    /// `TimedOut` once the read deadline passed, or the `recvfrom` error.
-    pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        self.source
-            .async_io(Direction::Read, |io| io.recv_from(buf))
-            .await
-    }
-
-    /// Polls a [`recv_from`](Self::recv_from) into a byte slice (tokio's
-    /// `poll_recv_from`, minus tokio's `ReadBuf`).
-    pub fn poll_recv_from_slice(
-        &self,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<(usize, SocketAddr)>> {
-        self.source
-            .poll_io(Direction::Read, cx, |io| io.recv_from(buf))
-    }
-
-    /// Polls a [`recv_from`](Self::recv_from) into tokio's `ReadBuf`
-    /// (tokio's `poll_recv_from`).
-    #[cfg(feature = "tokio")]
-    pub fn poll_recv_from(
-        &self,
-        cx: &mut Context<'_>,
-        buf: &mut tokio::io::ReadBuf<'_>,
-    ) -> Poll<io::Result<SocketAddr>> {
-        let (n, from) =
-            std::task::ready!(self.poll_recv_from_slice(cx, buf.initialize_unfilled()))?;
-        buf.advance(n);
-        Poll::Ready(Ok(from))
-    }
-
-    /// Receives one datagram without waiting (tokio's `try_recv_from`).
-    ///
-    /// # Errors
-    ///
-    /// `WouldBlock` when none is queued, or the `recvfrom` error.
-    pub fn try_recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        self.source.try_io(Direction::Read, |io| io.recv_from(buf))
-    }
-
-    /// Receives one datagram from the connected peer into `buf`'s spare
-    /// capacity, advancing `buf` by its length, without waiting (tokio's
-    /// `try_recv_buf`; the `tokio` feature). The spare capacity may be
-    /// uninitialised: the kernel writes into it directly. A datagram longer
-    /// than the spare capacity is truncated.
-    ///
-    /// # Errors
-    ///
-    /// `WouldBlock` when none is queued, or as for `recv`.
-    #[cfg(feature = "tokio")]
-    pub fn try_recv_buf<B: bytes::BufMut>(&self, buf: &mut B) -> io::Result<usize> {
-        self.source
-            .try_io(Direction::Read, |io| crate::net::buf::recv(io.as_fd(), buf))
-    }
-
-    /// Receives one datagram from the connected peer into `buf`'s spare
-    /// capacity, advancing `buf` by its length, waiting until there is one
-    /// (tokio's `recv_buf`; the `tokio` feature). A datagram longer than the
-    /// spare capacity is truncated.
-    ///
-    /// # Errors
-    ///
-    /// As for `recv`.
-    #[cfg(feature = "tokio")]
-    pub async fn recv_buf<B: bytes::BufMut>(&self, buf: &mut B) -> io::Result<usize> {
-        self.source
-            .async_io(Direction::Read, |io| crate::net::buf::recv(io.as_fd(), buf))
-            .await
-    }
-
-    /// Receives one datagram into `buf`'s spare capacity, advancing `buf`
-    /// by its length, and says who sent it, without waiting (tokio's
-    /// `try_recv_buf_from`; the `tokio` feature). A datagram longer than
-    /// the spare capacity is truncated.
-    ///
-    /// # Errors
-    ///
-    /// `WouldBlock` when none is queued, or as for `recv_from`.
-    #[cfg(feature = "tokio")]
-    pub fn try_recv_buf_from<B: bytes::BufMut>(
-        &self,
-        buf: &mut B,
-    ) -> io::Result<(usize, SocketAddr)> {
-        self.source.try_io(Direction::Read, |io| {
-            crate::net::buf::recv_from(io.as_fd(), buf)
-        })
-    }
-
-    /// Receives one datagram into `buf`'s spare capacity, advancing `buf`
-    /// by its length, and says who sent it, waiting until there is one
-    /// (tokio's `recv_buf_from`; the `tokio` feature). A datagram longer
-    /// than the spare capacity is truncated.
-    ///
-    /// # Errors
-    ///
-    /// As for `recv_from`.
-    #[cfg(feature = "tokio")]
-    pub async fn recv_buf_from<B: bytes::BufMut>(
-        &self,
-        buf: &mut B,
-    ) -> io::Result<(usize, SocketAddr)> {
-        self.source
-            .async_io(Direction::Read, |io| {
-                crate::net::buf::recv_from(io.as_fd(), buf)
-            })
-            .await
-    }
-
     /// Receives the next datagram from the connected peer into `buf`
     /// without taking it off the queue, waiting until there is one
     /// (tokio's `peek`).
@@ -355,15 +195,12 @@ impl UdpSocket {
     ///
     /// As for `recv`.
     pub async fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.source
-            .async_io(Direction::Read, |io| sys::io::peek(io.as_fd(), buf))
-            .await
+        self.source.peek(buf).await
     }
 
     /// Polls a [`peek`](Self::peek) into a byte slice.
     pub fn poll_peek_slice(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        self.source
-            .poll_io(Direction::Read, cx, |io| sys::io::peek(io.as_fd(), buf))
+        self.source.poll_peek(cx, buf)
     }
 
     /// Polls a [`peek`](Self::peek) into tokio's `ReadBuf` (tokio's
@@ -374,9 +211,7 @@ impl UdpSocket {
         cx: &mut Context<'_>,
         buf: &mut tokio::io::ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        let n = std::task::ready!(self.poll_peek_slice(cx, buf.initialize_unfilled()))?;
-        buf.advance(n);
-        Poll::Ready(Ok(()))
+        self.source.poll_peek_buf(cx, buf).map_ok(drop)
     }
 
     /// Peeks at the next datagram from the connected peer without waiting
@@ -463,168 +298,90 @@ impl UdpSocket {
         self.source.try_io(Direction::Read, peek_sender)
     }
 
-    /// `SO_BROADCAST`.
-    ///
-    /// # Errors
-    ///
-    /// The `getsockopt` error.
-    pub fn broadcast(&self) -> io::Result<bool> {
-        self.source.get_ref().broadcast()
+    forward_to_std! {
+        /// `SO_BROADCAST`.
+        ///
+        /// # Errors
+        ///
+        /// The `getsockopt` error.
+        pub fn broadcast(&self) -> io::Result<bool>;
+
+        /// Sets `SO_BROADCAST`: whether datagrams may go to a broadcast
+        /// address.
+        ///
+        /// # Errors
+        ///
+        /// The `setsockopt` error.
+        pub fn set_broadcast(&self, on: bool) -> io::Result<()>;
+
+        /// `IP_MULTICAST_LOOP`.
+        ///
+        /// # Errors
+        ///
+        /// The `getsockopt` error (IPv4 sockets only).
+        pub fn multicast_loop_v4(&self) -> io::Result<bool>;
+
+        /// Sets `IP_MULTICAST_LOOP`: whether this host receives its own
+        /// multicast datagrams.
+        ///
+        /// # Errors
+        ///
+        /// The `setsockopt` error (IPv4 sockets only).
+        pub fn set_multicast_loop_v4(&self, on: bool) -> io::Result<()>;
+
+        /// `IP_MULTICAST_TTL`.
+        ///
+        /// # Errors
+        ///
+        /// The `getsockopt` error (IPv4 sockets only).
+        pub fn multicast_ttl_v4(&self) -> io::Result<u32>;
+
+        /// Sets `IP_MULTICAST_TTL` (1, the default, keeps multicast on the
+        /// local network).
+        ///
+        /// # Errors
+        ///
+        /// The `setsockopt` error (IPv4 sockets only).
+        pub fn set_multicast_ttl_v4(&self, ttl: u32) -> io::Result<()>;
+
+        /// `IPV6_MULTICAST_LOOP`.
+        ///
+        /// # Errors
+        ///
+        /// The `getsockopt` error (IPv6 sockets only).
+        pub fn multicast_loop_v6(&self) -> io::Result<bool>;
+
+        /// Sets `IPV6_MULTICAST_LOOP`.
+        ///
+        /// # Errors
+        ///
+        /// The `setsockopt` error (IPv6 sockets only).
+        pub fn set_multicast_loop_v6(&self, on: bool) -> io::Result<()>;
+
+        /// `IP_TTL`.
+        ///
+        /// # Errors
+        ///
+        /// The `getsockopt` error.
+        pub fn ttl(&self) -> io::Result<u32>;
+
+        /// Sets `IP_TTL`.
+        ///
+        /// # Errors
+        ///
+        /// The `setsockopt` error.
+        pub fn set_ttl(&self, ttl: u32) -> io::Result<()>;
+
+        /// Takes the socket's pending error (`SO_ERROR`), e.g. the
+        /// `ConnectionRefused` an ICMP "port unreachable" left.
+        ///
+        /// # Errors
+        ///
+        /// The `getsockopt` error.
+        pub fn take_error(&self) -> io::Result<Option<io::Error>>;
     }
 
-    /// Sets `SO_BROADCAST`: whether datagrams may go to a broadcast
-    /// address.
-    ///
-    /// # Errors
-    ///
-    /// The `setsockopt` error.
-    pub fn set_broadcast(&self, on: bool) -> io::Result<()> {
-        self.source.get_ref().set_broadcast(on)
-    }
-
-    /// `IP_MULTICAST_LOOP`.
-    ///
-    /// # Errors
-    ///
-    /// The `getsockopt` error (IPv4 sockets only).
-    pub fn multicast_loop_v4(&self) -> io::Result<bool> {
-        self.source.get_ref().multicast_loop_v4()
-    }
-
-    /// Sets `IP_MULTICAST_LOOP`: whether this host receives its own
-    /// multicast datagrams.
-    ///
-    /// # Errors
-    ///
-    /// The `setsockopt` error (IPv4 sockets only).
-    pub fn set_multicast_loop_v4(&self, on: bool) -> io::Result<()> {
-        self.source.get_ref().set_multicast_loop_v4(on)
-    }
-
-    /// `IP_MULTICAST_TTL`.
-    ///
-    /// # Errors
-    ///
-    /// The `getsockopt` error (IPv4 sockets only).
-    pub fn multicast_ttl_v4(&self) -> io::Result<u32> {
-        self.source.get_ref().multicast_ttl_v4()
-    }
-
-    /// Sets `IP_MULTICAST_TTL` (1, the default, keeps multicast on the
-    /// local network).
-    ///
-    /// # Errors
-    ///
-    /// The `setsockopt` error (IPv4 sockets only).
-    pub fn set_multicast_ttl_v4(&self, ttl: u32) -> io::Result<()> {
-        self.source.get_ref().set_multicast_ttl_v4(ttl)
-    }
-
-    /// `IPV6_MULTICAST_LOOP`.
-    ///
-    /// # Errors
-    ///
-    /// The `getsockopt` error (IPv6 sockets only).
-    pub fn multicast_loop_v6(&self) -> io::Result<bool> {
-        self.source.get_ref().multicast_loop_v6()
-    }
-
-    /// Sets `IPV6_MULTICAST_LOOP`.
-    ///
-    /// # Errors
-    ///
-    /// The `setsockopt` error (IPv6 sockets only).
-    pub fn set_multicast_loop_v6(&self, on: bool) -> io::Result<()> {
-        self.source.get_ref().set_multicast_loop_v6(on)
-    }
-
-    /// `IP_TTL`.
-    ///
-    /// # Errors
-    ///
-    /// The `getsockopt` error.
-    pub fn ttl(&self) -> io::Result<u32> {
-        self.source.get_ref().ttl()
-    }
-
-    /// Sets `IP_TTL`.
-    ///
-    /// # Errors
-    ///
-    /// The `setsockopt` error.
-    pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
-        self.source.get_ref().set_ttl(ttl)
-    }
-
-    /// `IP_TOS`, the type-of-service field of the datagrams this socket
-    /// sends (tokio's `tos_v4`; see [`set_tos_v4`](Self::set_tos_v4)).
-    ///
-    /// # Errors
-    ///
-    /// The `getsockopt` error (an IPv6 socket may refuse it).
-    pub fn tos_v4(&self) -> io::Result<u32> {
-        Ok(sys::socket::getsockopt_int(self.as_fd(), SockOpt::IP_TOS)?.max(0) as u32)
-    }
-
-    /// Deprecated: use [`tos_v4`](Self::tos_v4).
-    ///
-    /// # Errors
-    ///
-    /// As there.
-    #[deprecated(
-        note = "`tos` related methods have been renamed `tos_v4` since they are IPv4-specific."
-    )]
-    #[doc(hidden)]
-    pub fn tos(&self) -> io::Result<u32> {
-        self.tos_v4()
-    }
-
-    /// Sets `IP_TOS`, the type-of-service field of every datagram this
-    /// socket sends (tokio's `set_tos_v4`). May have no effect on an IPv6
-    /// socket.
-    ///
-    /// # Errors
-    ///
-    /// The `setsockopt` error.
-    pub fn set_tos_v4(&self, tos: u32) -> io::Result<()> {
-        let tos = i32::try_from(tos).unwrap_or(i32::MAX);
-        sys::socket::setsockopt_int(self.as_fd(), SockOpt::IP_TOS, tos)
-    }
-
-    /// Deprecated: use [`set_tos_v4`](Self::set_tos_v4).
-    ///
-    /// # Errors
-    ///
-    /// As there.
-    #[deprecated(
-        note = "`tos` related methods have been renamed `tos_v4` since they are IPv4-specific."
-    )]
-    #[doc(hidden)]
-    pub fn set_tos(&self, tos: u32) -> io::Result<()> {
-        self.set_tos_v4(tos)
-    }
-
-    /// `IPV6_TCLASS`, the traffic class of the datagrams this socket sends
-    /// (tokio's `tclass_v6`; see [`set_tclass_v6`](Self::set_tclass_v6)).
-    ///
-    /// # Errors
-    ///
-    /// The `getsockopt` error (an IPv4 socket refuses it).
-    pub fn tclass_v6(&self) -> io::Result<u32> {
-        Ok(sys::socket::getsockopt_int(self.as_fd(), SockOpt::IPV6_TCLASS)?.max(0) as u32)
-    }
-
-    /// Sets `IPV6_TCLASS`, the traffic class field of every datagram this
-    /// socket sends (tokio's `set_tclass_v6`). May have no effect on an
-    /// IPv4 socket.
-    ///
-    /// # Errors
-    ///
-    /// The `setsockopt` error.
-    pub fn set_tclass_v6(&self, tclass: u32) -> io::Result<()> {
-        let tclass = i32::try_from(tclass).unwrap_or(i32::MAX);
-        sys::socket::setsockopt_int(self.as_fd(), SockOpt::IPV6_TCLASS, tclass)
-    }
+    ip_tos_methods!("datagram");
 
     /// Joins the IPv4 multicast group `multiaddr` on the interface with
     /// address `interface` (`Ipv4Addr::UNSPECIFIED`: the system picks).
@@ -674,16 +431,6 @@ impl UdpSocket {
             .leave_multicast_v6(multiaddr, interface)
     }
 
-    /// Takes the socket's pending error (`SO_ERROR`), e.g. the
-    /// `ConnectionRefused` an ICMP "port unreachable" left.
-    ///
-    /// # Errors
-    ///
-    /// The `getsockopt` error.
-    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
-        self.source.get_ref().take_error()
-    }
-
     readiness_methods!(self => self.source);
 }
 
@@ -694,28 +441,4 @@ fn peek_sender(socket: &std::net::UdpSocket) -> io::Result<SocketAddr> {
     socket.peek_from(&mut []).map(|(_, from)| from)
 }
 
-impl TryFrom<std::net::UdpSocket> for UdpSocket {
-    type Error = io::Error;
-
-    fn try_from(socket: std::net::UdpSocket) -> io::Result<UdpSocket> {
-        UdpSocket::from_std(socket)
-    }
-}
-
-impl AsFd for UdpSocket {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.source.fd()
-    }
-}
-
-impl AsRawFd for UdpSocket {
-    fn as_raw_fd(&self) -> RawFd {
-        self.source.fd().as_raw_fd()
-    }
-}
-
-impl fmt::Debug for UdpSocket {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.source.get_ref().fmt(f)
-    }
-}
+impl_source_traits!(UdpSocket, std::net::UdpSocket);

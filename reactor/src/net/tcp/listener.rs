@@ -7,15 +7,15 @@
 //! The accepted stream is not registered anywhere: it joins the poller of
 //! whichever loop first polls it.
 
-use std::fmt;
 use std::io;
 use std::net::SocketAddr;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::os::fd::AsFd;
 use std::task::{Context, Poll};
 
 use super::{TcpSocket, TcpStream};
 use crate::net::accept_backoff::AcceptBackoff;
 use crate::net::addr::{ToSocketAddrs, each_addr};
+use crate::net::delegate::{forward_to_std, impl_source_traits};
 use crate::net::source::Source;
 use crate::poll_desc::Direction;
 use crate::sys;
@@ -123,56 +123,28 @@ impl TcpListener {
         }
     }
 
-    /// The local address (with the port the kernel picked for port 0).
-    ///
-    /// # Errors
-    ///
-    /// The `getsockname` error.
-    pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.source.get_ref().local_addr()
-    }
+    forward_to_std! {
+        /// The local address (with the port the kernel picked for port 0).
+        ///
+        /// # Errors
+        ///
+        /// The `getsockname` error.
+        pub fn local_addr(&self) -> io::Result<SocketAddr>;
 
-    /// Sets `IP_TTL`.
-    ///
-    /// # Errors
-    ///
-    /// The `setsockopt` error.
-    pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
-        self.source.get_ref().set_ttl(ttl)
-    }
+        /// Sets `IP_TTL`.
+        ///
+        /// # Errors
+        ///
+        /// The `setsockopt` error.
+        pub fn set_ttl(&self, ttl: u32) -> io::Result<()>;
 
-    /// `IP_TTL`.
-    ///
-    /// # Errors
-    ///
-    /// The `getsockopt` error.
-    pub fn ttl(&self) -> io::Result<u32> {
-        self.source.get_ref().ttl()
+        /// `IP_TTL`.
+        ///
+        /// # Errors
+        ///
+        /// The `getsockopt` error.
+        pub fn ttl(&self) -> io::Result<u32>;
     }
 }
 
-impl TryFrom<std::net::TcpListener> for TcpListener {
-    type Error = io::Error;
-
-    fn try_from(listener: std::net::TcpListener) -> io::Result<TcpListener> {
-        TcpListener::from_std(listener)
-    }
-}
-
-impl AsFd for TcpListener {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.source.fd()
-    }
-}
-
-impl AsRawFd for TcpListener {
-    fn as_raw_fd(&self) -> RawFd {
-        self.source.fd().as_raw_fd()
-    }
-}
-
-impl fmt::Debug for TcpListener {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.source.get_ref().fmt(f)
-    }
-}
+impl_source_traits!(TcpListener, std::net::TcpListener);

@@ -2,17 +2,17 @@
 //! options first (tokio's `TcpSocket`).
 //!
 //! `connect` is Go's nonblocking connect: `EINPROGRESS`, wait until
-//! writable, then read `SO_ERROR` for the result. This file knows socket
-//! options and the connect handshake.
+//! writable, then read `SO_ERROR` for the result (the wait is
+//! `Source::finish_connect`'s, shared with `UnixStream`). This file knows
+//! socket options and starting the connect handshake.
 
-use std::fmt;
 use std::io;
 use std::net::SocketAddr;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, OwnedFd};
 use std::time::Duration;
 
 use super::{TcpListener, TcpStream};
-use crate::poll_desc::Direction;
+use crate::net::delegate::{impl_fd_traits, ip_tos_methods};
 use crate::sys::{self, socket::Domain, socket::SockOpt, socket::SockType};
 
 /// A TCP socket before `connect` or `listen`.
@@ -204,74 +204,7 @@ impl TcpSocket {
         Ok(self.get_int(SockOpt::TCP_NODELAY)? != 0)
     }
 
-    /// `IP_TOS`, the type-of-service field of the packets this socket
-    /// sends (tokio's `tos_v4`; see [`set_tos_v4`](Self::set_tos_v4)).
-    ///
-    /// # Errors
-    ///
-    /// The `getsockopt` error (an IPv6 socket may refuse it).
-    pub fn tos_v4(&self) -> io::Result<u32> {
-        Ok(self.get_int(SockOpt::IP_TOS)?.max(0) as u32)
-    }
-
-    /// Deprecated: use [`tos_v4`](Self::tos_v4).
-    ///
-    /// # Errors
-    ///
-    /// As there.
-    #[deprecated(
-        note = "`tos` related methods have been renamed `tos_v4` since they are IPv4-specific."
-    )]
-    #[doc(hidden)]
-    pub fn tos(&self) -> io::Result<u32> {
-        self.tos_v4()
-    }
-
-    /// Sets `IP_TOS`, the type-of-service field of every packet this
-    /// socket sends (tokio's `set_tos_v4`). May have no effect on an IPv6
-    /// socket.
-    ///
-    /// # Errors
-    ///
-    /// The `setsockopt` error.
-    pub fn set_tos_v4(&self, tos: u32) -> io::Result<()> {
-        self.set_int(SockOpt::IP_TOS, i32::try_from(tos).unwrap_or(i32::MAX))
-    }
-
-    /// Deprecated: use [`set_tos_v4`](Self::set_tos_v4).
-    ///
-    /// # Errors
-    ///
-    /// As there.
-    #[deprecated(
-        note = "`tos` related methods have been renamed `tos_v4` since they are IPv4-specific."
-    )]
-    #[doc(hidden)]
-    pub fn set_tos(&self, tos: u32) -> io::Result<()> {
-        self.set_tos_v4(tos)
-    }
-
-    /// `IPV6_TCLASS`, the traffic class of the packets this socket sends
-    /// (tokio's `tclass_v6`; see [`set_tclass_v6`](Self::set_tclass_v6)).
-    ///
-    /// # Errors
-    ///
-    /// The `getsockopt` error (an IPv4 socket refuses it).
-    pub fn tclass_v6(&self) -> io::Result<u32> {
-        Ok(self.get_int(SockOpt::IPV6_TCLASS)?.max(0) as u32)
-    }
-
-    /// Sets `IPV6_TCLASS`, the traffic class field of every packet this
-    /// socket sends (tokio's `set_tclass_v6`). May have no effect on an
-    /// IPv4 socket.
-    ///
-    /// # Errors
-    ///
-    /// The `setsockopt` error.
-    pub fn set_tclass_v6(&self, tclass: u32) -> io::Result<()> {
-        let tclass = i32::try_from(tclass).unwrap_or(i32::MAX);
-        self.set_int(SockOpt::IPV6_TCLASS, tclass)
-    }
+    ip_tos_methods!("packet");
 
     /// The local address.
     ///
@@ -316,21 +249,7 @@ impl TcpSocket {
         }
         stream
             .source
-            .async_io(Direction::Write, |io| {
-                match sys::socket::take_error(io.as_fd())? {
-                    Some(e) => Err(e),
-                    // Writable with no error can also be a spurious wake-up
-                    // before the handshake ended: connected only once there is
-                    // a peer.
-                    None => match io.peer_addr() {
-                        Ok(_) => Ok(()),
-                        Err(e) if e.kind() == io::ErrorKind::NotConnected => {
-                            Err(io::ErrorKind::WouldBlock.into())
-                        }
-                        Err(e) => Err(e),
-                    },
-                }
-            })
+            .finish_connect(std::net::TcpStream::peer_addr)
             .await?;
         Ok(stream)
     }
@@ -360,40 +279,4 @@ impl TcpSocket {
     }
 }
 
-impl AsFd for TcpSocket {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.fd.as_fd()
-    }
-}
-
-impl AsRawFd for TcpSocket {
-    fn as_raw_fd(&self) -> RawFd {
-        self.fd.as_raw_fd()
-    }
-}
-
-impl IntoRawFd for TcpSocket {
-    fn into_raw_fd(self) -> RawFd {
-        self.fd.into_raw_fd()
-    }
-}
-
-impl FromRawFd for TcpSocket {
-    /// # Safety
-    ///
-    /// `fd` must be an open TCP socket that nothing else owns, in
-    /// nonblocking mode.
-    unsafe fn from_raw_fd(fd: RawFd) -> TcpSocket {
-        TcpSocket {
-            // SAFETY: the caller hands over ownership of an open fd (this
-            // function's contract).
-            fd: unsafe { OwnedFd::from_raw_fd(fd) },
-        }
-    }
-}
-
-impl fmt::Debug for TcpSocket {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TcpSocket").field("fd", &self.fd).finish()
-    }
-}
+impl_fd_traits!(TcpSocket, "TCP");

@@ -1,23 +1,21 @@
 //! `TcpStream`: tokio's, on a lazily registered [`Source`].
 //!
 //! This file knows TCP stream calls; readiness and registration are
-//! `source.rs`'s, the byte-stream traits `stream_io.rs`'s.
+//! `source.rs`'s, the byte-stream traits `stream_io.rs`'s, `split` and
+//! `into_split` `split.rs`'s.
 
-use std::fmt;
 use std::io;
 use std::net::{Shutdown, SocketAddr};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::os::fd::AsFd;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use super::socket::TcpSocket;
-use super::split::{ReadHalf, WriteHalf};
-use super::split_owned::{OwnedReadHalf, OwnedWriteHalf};
 use crate::net::addr::{ToSocketAddrs, each_addr};
+use crate::net::delegate::{forward_to_std, impl_source_traits};
 use crate::net::readiness::{readiness_methods, stream_try_methods};
 use crate::net::source::Source;
-use crate::net::stream_io::{impl_async_read, impl_async_write};
-use crate::poll_desc::Direction;
+use crate::net::stream_io::impl_stream_io;
 use crate::sys::{self, socket::SockOpt};
 
 /// A TCP connection.
@@ -76,49 +74,50 @@ impl TcpStream {
         Ok(self.source.into_inner())
     }
 
-    /// The local address.
-    ///
-    /// # Errors
-    ///
-    /// The `getsockname` error.
-    pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.source.get_ref().local_addr()
+    forward_to_std! {
+        /// The local address.
+        ///
+        /// # Errors
+        ///
+        /// The `getsockname` error.
+        pub fn local_addr(&self) -> io::Result<SocketAddr>;
+
+        /// The peer's address.
+        ///
+        /// # Errors
+        ///
+        /// `NotConnected` once the peer is gone, or another `getpeername` error.
+        pub fn peer_addr(&self) -> io::Result<SocketAddr>;
+
+        /// Takes the socket's pending error (`SO_ERROR`).
+        ///
+        /// # Errors
+        ///
+        /// The `getsockopt` error.
+        pub fn take_error(&self) -> io::Result<Option<io::Error>>;
+
+        /// Sets `TCP_NODELAY` (Nagle's algorithm off when `true`).
+        ///
+        /// # Errors
+        ///
+        /// The `setsockopt` error.
+        pub fn set_nodelay(&self, nodelay: bool) -> io::Result<()>;
+
+        /// Whether `TCP_NODELAY` is set.
+        ///
+        /// # Errors
+        ///
+        /// The `getsockopt` error.
+        pub fn nodelay(&self) -> io::Result<bool>;
     }
 
-    /// The peer's address.
+    /// Shuts down the read, write or both directions (std's `shutdown`).
     ///
     /// # Errors
     ///
-    /// `NotConnected` once the peer is gone, or another `getpeername` error.
-    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        self.source.get_ref().peer_addr()
-    }
-
-    /// Takes the socket's pending error (`SO_ERROR`).
-    ///
-    /// # Errors
-    ///
-    /// The `getsockopt` error.
-    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
-        self.source.get_ref().take_error()
-    }
-
-    /// Sets `TCP_NODELAY` (Nagle's algorithm off when `true`).
-    ///
-    /// # Errors
-    ///
-    /// The `setsockopt` error.
-    pub fn set_nodelay(&self, nodelay: bool) -> io::Result<()> {
-        self.source.get_ref().set_nodelay(nodelay)
-    }
-
-    /// Whether `TCP_NODELAY` is set.
-    ///
-    /// # Errors
-    ///
-    /// The `getsockopt` error.
-    pub fn nodelay(&self) -> io::Result<bool> {
-        self.source.get_ref().nodelay()
+    /// The `shutdown` error (`NotConnected` when the peer is gone).
+    pub fn shutdown_std(&self, how: Shutdown) -> io::Result<()> {
+        self.source.get_ref().shutdown(how)
     }
 
     /// Sets `TCP_QUICKACK` (Linux: acknowledge at once rather than delay).
@@ -139,22 +138,20 @@ impl TcpStream {
         Ok(sys::socket::getsockopt_int(self.as_fd(), SockOpt::TCP_QUICKACK)? != 0)
     }
 
-    /// Sets `IP_TTL`.
-    ///
-    /// # Errors
-    ///
-    /// The `setsockopt` error.
-    pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
-        self.source.get_ref().set_ttl(ttl)
-    }
+    forward_to_std! {
+        /// Sets `IP_TTL`.
+        ///
+        /// # Errors
+        ///
+        /// The `setsockopt` error.
+        pub fn set_ttl(&self, ttl: u32) -> io::Result<()>;
 
-    /// `IP_TTL`.
-    ///
-    /// # Errors
-    ///
-    /// The `getsockopt` error.
-    pub fn ttl(&self) -> io::Result<u32> {
-        self.source.get_ref().ttl()
+        /// `IP_TTL`.
+        ///
+        /// # Errors
+        ///
+        /// The `getsockopt` error.
+        pub fn ttl(&self) -> io::Result<u32>;
     }
 
     /// Sets `SO_LINGER`. `Some(Duration::ZERO)` makes closing reset the
@@ -204,15 +201,12 @@ impl TcpStream {
     ///
     /// The socket's error.
     pub async fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.source
-            .async_io(Direction::Read, |io| sys::io::peek(io.as_fd(), buf))
-            .await
+        self.source.peek(buf).await
     }
 
     /// Polls a [`peek`](Self::peek) into `buf`.
     pub fn poll_peek_slice(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        self.source
-            .poll_io(Direction::Read, cx, |io| sys::io::peek(io.as_fd(), buf))
+        self.source.poll_peek(cx, buf)
     }
 
     /// Polls a [`peek`](Self::peek) into tokio's `ReadBuf` (tokio's
@@ -223,68 +217,12 @@ impl TcpStream {
         cx: &mut Context<'_>,
         buf: &mut tokio::io::ReadBuf<'_>,
     ) -> Poll<io::Result<usize>> {
-        let n = std::task::ready!(self.poll_peek_slice(cx, buf.initialize_unfilled()))?;
-        buf.advance(n);
-        Poll::Ready(Ok(n))
-    }
-
-    /// Shuts down the read, write or both directions (std's `shutdown`).
-    ///
-    /// # Errors
-    ///
-    /// The `shutdown` error (`NotConnected` when the peer is gone).
-    pub fn shutdown_std(&self, how: Shutdown) -> io::Result<()> {
-        self.source.get_ref().shutdown(how)
-    }
-
-    /// Borrowed halves for reading and writing concurrently in one task
-    /// (tokio's `split`).
-    ///
-    /// With `futures::io::AsyncReadExt` in scope, `stream.split()` picks
-    /// that trait's by-value `split` (method resolution tries by-value
-    /// receivers first); write `TcpStream::split(&mut stream)` there.
-    pub fn split(&mut self) -> (ReadHalf<'_>, WriteHalf<'_>) {
-        (ReadHalf(self), WriteHalf(self))
-    }
-
-    /// Owned halves that can move into different tasks (tokio's
-    /// `into_split`); [`OwnedReadHalf::reunite`] puts them back together.
-    /// Dropping the write half shuts the write direction down.
-    pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
-        super::split_owned::split_owned(self)
+        self.source.poll_peek_buf(cx, buf)
     }
 
     readiness_methods!(self => self.source);
     stream_try_methods!(self => self.source);
 }
 
-impl_async_read!([] TcpStream, this => this.source);
-impl_async_write!([] TcpStream, this => this.source, close => this.source.shutdown_write());
-impl_async_read!(['a] &'a TcpStream, this => this.source);
-impl_async_write!(['a] &'a TcpStream, this => this.source, close => this.source.shutdown_write());
-
-impl TryFrom<std::net::TcpStream> for TcpStream {
-    type Error = io::Error;
-
-    fn try_from(stream: std::net::TcpStream) -> io::Result<TcpStream> {
-        TcpStream::from_std(stream)
-    }
-}
-
-impl AsFd for TcpStream {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.source.fd()
-    }
-}
-
-impl AsRawFd for TcpStream {
-    fn as_raw_fd(&self) -> RawFd {
-        self.source.fd().as_raw_fd()
-    }
-}
-
-impl fmt::Debug for TcpStream {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.source.get_ref().fmt(f)
-    }
-}
+impl_stream_io!(TcpStream);
+impl_source_traits!(TcpStream, std::net::TcpStream);

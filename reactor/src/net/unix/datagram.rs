@@ -3,19 +3,22 @@
 //! Every receive is one `recv` / `recvfrom` (a whole datagram, truncated to
 //! the buffer), every send one `send` / `sendto`; `EAGAIN` waits in the
 //! read or write slot. A Unix datagram send waits when the *receiver's*
-//! queue is full, so `send` can wait even with an empty local buffer.
+//! queue is full, so `send` can wait even with an empty local buffer. The
+//! connected `send` / `recv` and the `recv_from` families come from
+//! `datagram_io.rs`'s `datagram_methods!`.
 //!
-//! This file knows Unix datagram calls; readiness and registration are
-//! `source.rs`'s.
+//! This file knows Unix datagram calls and addresses; readiness and
+//! registration are `source.rs`'s.
 
-use std::fmt;
 use std::io;
 use std::net::Shutdown;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::os::fd::AsFd;
 use std::path::Path;
 use std::task::{Context, Poll};
 
 use super::SocketAddr;
+use crate::net::datagram_io::datagram_methods;
+use crate::net::delegate::{forward_to_std, impl_source_traits};
 use crate::net::readiness::readiness_methods;
 use crate::net::source::Source;
 use crate::poll_desc::Direction;
@@ -116,44 +119,40 @@ impl UnixDatagram {
             .connect_addr(&super::addr_of(path.as_ref())?)
     }
 
-    /// Polls for read readiness (tokio's `poll_recv_ready`; the same as
-    /// `poll_read_ready`).
-    pub fn poll_recv_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.source.poll_ready(Direction::Read, cx)
-    }
+    datagram_methods! { self => self.source, from: SocketAddr, buf_from: recv_from_unix;
+        /// Sends `buf` as one datagram to the connected peer, waiting while
+        /// the peer's queue is full (tokio's `send`).
+        ///
+        /// # Errors
+        ///
+        /// `NotConnected` without a peer, `ConnectionRefused` once the peer is
+        /// gone, the write deadline, or another `send` error.
+        send;
 
-    /// Polls for write readiness (tokio's `poll_send_ready`; the same as
-    /// `poll_write_ready`).
-    pub fn poll_send_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.source.poll_ready(Direction::Write, cx)
-    }
+        /// Sends to the connected peer without waiting (tokio's `try_send`).
+        ///
+        /// # Errors
+        ///
+        /// `WouldBlock` when the peer's queue is full, or as for `send`.
+        try_send;
 
-    /// Sends `buf` as one datagram to the connected peer, waiting while
-    /// the peer's queue is full (tokio's `send`).
-    ///
-    /// # Errors
-    ///
-    /// `NotConnected` without a peer, `ConnectionRefused` once the peer is
-    /// gone, the write deadline, or another `send` error.
-    pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
-        self.source
-            .async_io(Direction::Write, |io| sys::io::send(io.as_fd(), buf))
-            .await
-    }
+        /// Receives one datagram from the connected peer into `buf`, waiting
+        /// until there is one (tokio's `recv`). A datagram longer than `buf`
+        /// is truncated.
+        ///
+        /// # Errors
+        ///
+        /// `TimedOut` once the read deadline passed, or the `recv` error.
+        recv;
 
-    /// Polls a [`send`](Self::send) (tokio's `poll_send`).
-    pub fn poll_send(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        self.source.poll_send(cx, buf)
-    }
-
-    /// Sends to the connected peer without waiting (tokio's `try_send`).
-    ///
-    /// # Errors
-    ///
-    /// `WouldBlock` when the peer's queue is full, or as for `send`.
-    pub fn try_send(&self, buf: &[u8]) -> io::Result<usize> {
-        self.source
-            .try_io(Direction::Write, |io| sys::io::send(io.as_fd(), buf))
+        /// Receives one datagram into `buf` and says who sent it (unnamed for
+        /// an unbound sender), waiting until there is one (tokio's
+        /// `recv_from`).
+        ///
+        /// # Errors
+        ///
+        /// `TimedOut` once the read deadline passed, or the `recvfrom` error.
+        recv_from;
     }
 
     /// Sends `buf` as one datagram to the socket bound at `target`, waiting
@@ -193,186 +192,27 @@ impl UnixDatagram {
             .try_io(Direction::Write, |io| io.send_to_addr(buf, &target))
     }
 
-    /// Receives one datagram from the connected peer into `buf`, waiting
-    /// until there is one (tokio's `recv`). A datagram longer than `buf`
-    /// is truncated.
-    ///
-    /// # Errors
-    ///
-    /// `TimedOut` once the read deadline passed, or the `recv` error.
-    pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.source
-            .async_io(Direction::Read, |io| sys::io::recv(io.as_fd(), buf))
-            .await
-    }
+    forward_to_std! {
+        /// The local address (unnamed unless bound).
+        ///
+        /// # Errors
+        ///
+        /// The `getsockname` error.
+        pub fn local_addr(&self) -> io::Result<SocketAddr>;
 
-    /// Polls a [`recv`](Self::recv) into a byte slice (tokio's
-    /// `poll_recv`, minus tokio's `ReadBuf`).
-    pub fn poll_recv_slice(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        self.source.poll_recv(cx, buf)
-    }
+        /// The connected peer's address.
+        ///
+        /// # Errors
+        ///
+        /// `NotConnected` without a peer.
+        pub fn peer_addr(&self) -> io::Result<SocketAddr>;
 
-    /// Polls a [`recv`](Self::recv) into tokio's `ReadBuf` (tokio's
-    /// `poll_recv`).
-    #[cfg(feature = "tokio")]
-    pub fn poll_recv(
-        &self,
-        cx: &mut Context<'_>,
-        buf: &mut tokio::io::ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        self.source.poll_recv_buf(cx, buf)
-    }
-
-    /// Receives one datagram without waiting (tokio's `try_recv`).
-    ///
-    /// # Errors
-    ///
-    /// `WouldBlock` when none is queued, or as for `recv`.
-    pub fn try_recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.source
-            .try_io(Direction::Read, |io| sys::io::recv(io.as_fd(), buf))
-    }
-
-    /// Receives one datagram into `buf` and says who sent it (unnamed for
-    /// an unbound sender), waiting until there is one (tokio's
-    /// `recv_from`).
-    ///
-    /// # Errors
-    ///
-    /// `TimedOut` once the read deadline passed, or the `recvfrom` error.
-    pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        self.source
-            .async_io(Direction::Read, |io| io.recv_from(buf))
-            .await
-    }
-
-    /// Polls a [`recv_from`](Self::recv_from) into a byte slice (tokio's
-    /// `poll_recv_from`, minus tokio's `ReadBuf`).
-    pub fn poll_recv_from_slice(
-        &self,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<(usize, SocketAddr)>> {
-        self.source
-            .poll_io(Direction::Read, cx, |io| io.recv_from(buf))
-    }
-
-    /// Polls a [`recv_from`](Self::recv_from) into tokio's `ReadBuf`
-    /// (tokio's `poll_recv_from`).
-    #[cfg(feature = "tokio")]
-    pub fn poll_recv_from(
-        &self,
-        cx: &mut Context<'_>,
-        buf: &mut tokio::io::ReadBuf<'_>,
-    ) -> Poll<io::Result<SocketAddr>> {
-        let (n, from) =
-            std::task::ready!(self.poll_recv_from_slice(cx, buf.initialize_unfilled()))?;
-        buf.advance(n);
-        Poll::Ready(Ok(from))
-    }
-
-    /// Receives one datagram without waiting (tokio's `try_recv_from`).
-    ///
-    /// # Errors
-    ///
-    /// `WouldBlock` when none is queued, or the `recvfrom` error.
-    pub fn try_recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        self.source.try_io(Direction::Read, |io| io.recv_from(buf))
-    }
-
-    /// Receives one datagram from the connected peer into `buf`'s spare
-    /// capacity, advancing `buf` by its length, without waiting (tokio's
-    /// `try_recv_buf`; the `tokio` feature). The spare capacity may be
-    /// uninitialised: the kernel writes into it directly. A datagram longer
-    /// than the spare capacity is truncated.
-    ///
-    /// # Errors
-    ///
-    /// `WouldBlock` when none is queued, or as for `recv`.
-    #[cfg(feature = "tokio")]
-    pub fn try_recv_buf<B: bytes::BufMut>(&self, buf: &mut B) -> io::Result<usize> {
-        self.source
-            .try_io(Direction::Read, |io| crate::net::buf::recv(io.as_fd(), buf))
-    }
-
-    /// Receives one datagram from the connected peer into `buf`'s spare
-    /// capacity, advancing `buf` by its length, waiting until there is one
-    /// (tokio's `recv_buf`; the `tokio` feature). A datagram longer than the
-    /// spare capacity is truncated.
-    ///
-    /// # Errors
-    ///
-    /// As for `recv`.
-    #[cfg(feature = "tokio")]
-    pub async fn recv_buf<B: bytes::BufMut>(&self, buf: &mut B) -> io::Result<usize> {
-        self.source
-            .async_io(Direction::Read, |io| crate::net::buf::recv(io.as_fd(), buf))
-            .await
-    }
-
-    /// Receives one datagram into `buf`'s spare capacity, advancing `buf`
-    /// by its length, and says who sent it, without waiting (tokio's
-    /// `try_recv_buf_from`; the `tokio` feature). A datagram longer than
-    /// the spare capacity is truncated.
-    ///
-    /// # Errors
-    ///
-    /// `WouldBlock` when none is queued, or as for `recv_from`.
-    #[cfg(feature = "tokio")]
-    pub fn try_recv_buf_from<B: bytes::BufMut>(
-        &self,
-        buf: &mut B,
-    ) -> io::Result<(usize, SocketAddr)> {
-        self.source.try_io(Direction::Read, |io| {
-            crate::net::buf::recv_from_unix(io.as_fd(), buf)
-        })
-    }
-
-    /// Receives one datagram into `buf`'s spare capacity, advancing `buf`
-    /// by its length, and says who sent it, waiting until there is one
-    /// (tokio's `recv_buf_from`; the `tokio` feature). A datagram longer
-    /// than the spare capacity is truncated.
-    ///
-    /// # Errors
-    ///
-    /// As for `recv_from`.
-    #[cfg(feature = "tokio")]
-    pub async fn recv_buf_from<B: bytes::BufMut>(
-        &self,
-        buf: &mut B,
-    ) -> io::Result<(usize, SocketAddr)> {
-        self.source
-            .async_io(Direction::Read, |io| {
-                crate::net::buf::recv_from_unix(io.as_fd(), buf)
-            })
-            .await
-    }
-
-    /// The local address (unnamed unless bound).
-    ///
-    /// # Errors
-    ///
-    /// The `getsockname` error.
-    pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.source.get_ref().local_addr()
-    }
-
-    /// The connected peer's address.
-    ///
-    /// # Errors
-    ///
-    /// `NotConnected` without a peer.
-    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        self.source.get_ref().peer_addr()
-    }
-
-    /// Takes the socket's pending error (`SO_ERROR`).
-    ///
-    /// # Errors
-    ///
-    /// The `getsockopt` error.
-    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
-        self.source.get_ref().take_error()
+        /// Takes the socket's pending error (`SO_ERROR`).
+        ///
+        /// # Errors
+        ///
+        /// The `getsockopt` error.
+        pub fn take_error(&self) -> io::Result<Option<io::Error>>;
     }
 
     /// Shuts down the read, write or both directions (tokio's `shutdown`).
@@ -387,28 +227,4 @@ impl UnixDatagram {
     readiness_methods!(self => self.source);
 }
 
-impl TryFrom<std::os::unix::net::UnixDatagram> for UnixDatagram {
-    type Error = io::Error;
-
-    fn try_from(socket: std::os::unix::net::UnixDatagram) -> io::Result<UnixDatagram> {
-        UnixDatagram::from_std(socket)
-    }
-}
-
-impl AsFd for UnixDatagram {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.source.fd()
-    }
-}
-
-impl AsRawFd for UnixDatagram {
-    fn as_raw_fd(&self) -> RawFd {
-        self.source.fd().as_raw_fd()
-    }
-}
-
-impl fmt::Debug for UnixDatagram {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.source.get_ref().fmt(f)
-    }
-}
+impl_source_traits!(UnixDatagram, std::os::unix::net::UnixDatagram);

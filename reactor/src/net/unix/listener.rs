@@ -5,14 +5,14 @@
 //! After a resource-exhaustion failure the next `accept` first sleeps out a
 //! growing pause (`accept_backoff.rs`), as `TcpListener`'s does.
 
-use std::fmt;
 use std::io;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, OwnedFd};
 use std::path::Path;
 use std::task::{Context, Poll};
 
 use super::{SocketAddr, UnixStream};
 use crate::net::accept_backoff::AcceptBackoff;
+use crate::net::delegate::{forward_to_std, impl_source_traits};
 use crate::net::source::Source;
 use crate::poll_desc::Direction;
 use crate::sys;
@@ -72,22 +72,20 @@ impl UnixListener {
         Ok(self.source.into_inner())
     }
 
-    /// The address the listener is bound to.
-    ///
-    /// # Errors
-    ///
-    /// The `getsockname` error.
-    pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.source.get_ref().local_addr()
-    }
+    forward_to_std! {
+        /// The address the listener is bound to.
+        ///
+        /// # Errors
+        ///
+        /// The `getsockname` error.
+        pub fn local_addr(&self) -> io::Result<SocketAddr>;
 
-    /// Takes the socket's pending error (`SO_ERROR`).
-    ///
-    /// # Errors
-    ///
-    /// The `getsockopt` error.
-    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
-        self.source.get_ref().take_error()
+        /// Takes the socket's pending error (`SO_ERROR`).
+        ///
+        /// # Errors
+        ///
+        /// The `getsockopt` error.
+        pub fn take_error(&self) -> io::Result<Option<io::Error>>;
     }
 
     /// Accepts a connection and says the peer's address (usually unnamed)
@@ -138,28 +136,4 @@ impl UnixListener {
     }
 }
 
-impl TryFrom<std::os::unix::net::UnixListener> for UnixListener {
-    type Error = io::Error;
-
-    fn try_from(listener: std::os::unix::net::UnixListener) -> io::Result<UnixListener> {
-        UnixListener::from_std(listener)
-    }
-}
-
-impl AsFd for UnixListener {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.source.fd()
-    }
-}
-
-impl AsRawFd for UnixListener {
-    fn as_raw_fd(&self) -> RawFd {
-        self.source.fd().as_raw_fd()
-    }
-}
-
-impl fmt::Debug for UnixListener {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.source.get_ref().fmt(f)
-    }
-}
+impl_source_traits!(UnixListener, std::os::unix::net::UnixListener);

@@ -7,12 +7,12 @@
 //! socket becomes a [`UnixDatagram`]. This file knows which conversions a
 //! socket type allows.
 
-use std::fmt;
 use std::io;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, OwnedFd};
 use std::path::Path;
 
 use super::{UnixDatagram, UnixListener, UnixStream};
+use crate::net::delegate::impl_fd_traits;
 use crate::sys::{self, socket::Domain, socket::SockType};
 
 /// A Unix domain socket before `listen`, `connect` or `datagram` (tokio's
@@ -140,40 +140,4 @@ impl UnixSocket {
     }
 }
 
-impl AsFd for UnixSocket {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.fd.as_fd()
-    }
-}
-
-impl AsRawFd for UnixSocket {
-    fn as_raw_fd(&self) -> RawFd {
-        self.fd.as_raw_fd()
-    }
-}
-
-impl IntoRawFd for UnixSocket {
-    fn into_raw_fd(self) -> RawFd {
-        self.fd.into_raw_fd()
-    }
-}
-
-impl FromRawFd for UnixSocket {
-    /// # Safety
-    ///
-    /// `fd` must be an open `AF_UNIX` socket that nothing else owns, in
-    /// nonblocking mode.
-    unsafe fn from_raw_fd(fd: RawFd) -> UnixSocket {
-        UnixSocket {
-            // SAFETY: the caller hands over ownership of an open fd (this
-            // function's contract).
-            fd: unsafe { OwnedFd::from_raw_fd(fd) },
-        }
-    }
-}
-
-impl fmt::Debug for UnixSocket {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UnixSocket").field("fd", &self.fd).finish()
-    }
-}
+impl_fd_traits!(UnixSocket, "`AF_UNIX`");

@@ -8,23 +8,21 @@
 //! `TcpSocket::connect` does.
 //!
 //! This file knows Unix stream calls; readiness and registration are
-//! `source.rs`'s, the byte-stream traits `stream_io.rs`'s.
+//! `source.rs`'s, the byte-stream traits `stream_io.rs`'s, `split` and
+//! `into_split` `split.rs`'s.
 
-use std::fmt;
 use std::io;
 use std::net::Shutdown;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, OwnedFd};
 use std::path::Path;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use super::split::{ReadHalf, WriteHalf};
-use super::split_owned::{OwnedReadHalf, OwnedWriteHalf};
 use super::{SocketAddr, UCred};
+use crate::net::delegate::{forward_to_std, impl_source_traits};
 use crate::net::readiness::{readiness_methods, stream_try_methods};
 use crate::net::source::Source;
-use crate::net::stream_io::{impl_async_read, impl_async_write};
-use crate::poll_desc::Direction;
+use crate::net::stream_io::impl_stream_io;
 use crate::sys::{self, socket::Domain, socket::SockType};
 
 /// The first pause before retrying a connect the listener's full backlog
@@ -92,16 +90,7 @@ impl UnixStream {
         }
         stream
             .source
-            .async_io(Direction::Write, |io| match io.take_error()? {
-                Some(e) => Err(e),
-                None => match io.peer_addr() {
-                    Ok(_) => Ok(()),
-                    Err(e) if e.kind() == io::ErrorKind::NotConnected => {
-                        Err(io::ErrorKind::WouldBlock.into())
-                    }
-                    Err(e) => Err(e),
-                },
-            })
+            .finish_connect(std::os::unix::net::UnixStream::peer_addr)
             .await?;
         Ok(stream)
     }
@@ -159,22 +148,27 @@ impl UnixStream {
         ))
     }
 
-    /// The local address (usually unnamed for a connecting side).
-    ///
-    /// # Errors
-    ///
-    /// The `getsockname` error.
-    pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.source.get_ref().local_addr()
-    }
+    forward_to_std! {
+        /// The local address (usually unnamed for a connecting side).
+        ///
+        /// # Errors
+        ///
+        /// The `getsockname` error.
+        pub fn local_addr(&self) -> io::Result<SocketAddr>;
 
-    /// The peer's address.
-    ///
-    /// # Errors
-    ///
-    /// The `getpeername` error.
-    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        self.source.get_ref().peer_addr()
+        /// The peer's address.
+        ///
+        /// # Errors
+        ///
+        /// The `getpeername` error.
+        pub fn peer_addr(&self) -> io::Result<SocketAddr>;
+
+        /// Takes the socket's pending error (`SO_ERROR`).
+        ///
+        /// # Errors
+        ///
+        /// The `getsockopt` error.
+        pub fn take_error(&self) -> io::Result<Option<io::Error>>;
     }
 
     /// The credentials of the peer process (`SO_PEERCRED`; tokio's
@@ -188,15 +182,6 @@ impl UnixStream {
         Ok(UCred::new(pid, uid, gid))
     }
 
-    /// Takes the socket's pending error (`SO_ERROR`).
-    ///
-    /// # Errors
-    ///
-    /// The `getsockopt` error.
-    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
-        self.source.get_ref().take_error()
-    }
-
     /// Receives into `buf` without removing the data from the socket's
     /// queue, waiting until there is some.
     ///
@@ -204,15 +189,12 @@ impl UnixStream {
     ///
     /// `TimedOut` once the read deadline passed, or the socket's error.
     pub async fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.source
-            .async_io(Direction::Read, |io| sys::io::peek(io.as_fd(), buf))
-            .await
+        self.source.peek(buf).await
     }
 
     /// Polls a [`peek`](Self::peek) into `buf`.
     pub fn poll_peek_slice(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        self.source
-            .poll_io(Direction::Read, cx, |io| sys::io::peek(io.as_fd(), buf))
+        self.source.poll_peek(cx, buf)
     }
 
     /// Shuts down the read, write or both directions (std's `shutdown`).
@@ -224,54 +206,9 @@ impl UnixStream {
         self.source.get_ref().shutdown(how)
     }
 
-    /// Borrowed halves for reading and writing concurrently in one task
-    /// (tokio's `split`).
-    ///
-    /// With `futures::io::AsyncReadExt` in scope, `stream.split()` picks
-    /// that trait's by-value `split`; write `UnixStream::split(&mut stream)`
-    /// there.
-    pub fn split(&mut self) -> (ReadHalf<'_>, WriteHalf<'_>) {
-        (ReadHalf(self), WriteHalf(self))
-    }
-
-    /// Owned halves that can move into different tasks (tokio's
-    /// `into_split`); [`OwnedReadHalf::reunite`] puts them back together.
-    /// Dropping the write half shuts the write direction down.
-    pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
-        super::split_owned::split_owned(self)
-    }
-
     readiness_methods!(self => self.source);
     stream_try_methods!(self => self.source);
 }
 
-impl_async_read!([] UnixStream, this => this.source);
-impl_async_write!([] UnixStream, this => this.source, close => this.source.shutdown_write());
-impl_async_read!(['a] &'a UnixStream, this => this.source);
-impl_async_write!(['a] &'a UnixStream, this => this.source, close => this.source.shutdown_write());
-
-impl TryFrom<std::os::unix::net::UnixStream> for UnixStream {
-    type Error = io::Error;
-
-    fn try_from(stream: std::os::unix::net::UnixStream) -> io::Result<UnixStream> {
-        UnixStream::from_std(stream)
-    }
-}
-
-impl AsFd for UnixStream {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.source.fd()
-    }
-}
-
-impl AsRawFd for UnixStream {
-    fn as_raw_fd(&self) -> RawFd {
-        self.source.fd().as_raw_fd()
-    }
-}
-
-impl fmt::Debug for UnixStream {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.source.get_ref().fmt(f)
-    }
-}
+impl_stream_io!(UnixStream);
+impl_source_traits!(UnixStream, std::os::unix::net::UnixStream);
