@@ -834,9 +834,19 @@ fn operations_on_sockets_whose_runtime_was_dropped_fail_with_the_shutdown_error(
             assert!(is_rt_shutdown_err(&err), "{err:?}");
             let err = client.try_read(&mut [0u8; 4]).unwrap_err();
             assert!(is_rt_shutdown_err(&err), "{err:?}");
-            // The server end never waited on the first runtime: it joins
-            // this one and works.
-            (&server).write_all(b"ok").await.unwrap();
+            // The server end never waited on the first runtime, but was
+            // made there: it belongs to it, as a tokio socket does.
+            let err = (&server).write_all(b"ok").await.unwrap_err();
+            assert!(is_rt_shutdown_err(&err), "{err:?}");
+            // A socket made outside any runtime joins whichever polls it.
+            let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            let addr = std_listener.local_addr().unwrap();
+            let std_client = std::net::TcpStream::connect(addr).unwrap();
+            let adopted = std::thread::spawn(move || TcpListener::from_std(std_listener).unwrap())
+                .join()
+                .unwrap();
+            drop(adopted.accept().await.unwrap());
+            drop(std_client);
 
             // Other errors are not the shutdown error.
             let refused = {

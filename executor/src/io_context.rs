@@ -13,7 +13,7 @@
 
 use std::io;
 use std::os::fd::BorrowedFd;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 use netloop_reactor::PollDesc;
 use netloop_reactor::context::{Driver, IoContext};
@@ -51,6 +51,10 @@ impl IoContext for LoopIo {
     fn run_on_loop(&self, job: Box<dyn FnOnce() + Send>) {
         drop(schedule::spawn_on(&self.shared, async move { job() }));
     }
+
+    fn runtime_token(&self) -> Weak<()> {
+        self.handle.inner.alive.clone()
+    }
 }
 
 /// The context of a thread that runs none of the runtime's loops.
@@ -71,5 +75,9 @@ impl IoContext for RuntimeIo {
     fn run_on_loop(&self, job: Box<dyn FnOnce() + Send>) {
         let home = &self.handle.inner.loops[self.handle.pick_loop(None)];
         drop(schedule::spawn_on(home, async move { job() }));
+    }
+
+    fn runtime_token(&self) -> Weak<()> {
+        self.handle.inner.alive.clone()
     }
 }

@@ -16,7 +16,7 @@
 use std::cell::RefCell;
 use std::io;
 use std::os::fd::BorrowedFd;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 use crate::PollDesc;
 
@@ -40,6 +40,12 @@ pub trait IoContext: Send + Sync + std::fmt::Debug {
     /// Runs `job` on a thread where blocking is allowed (the runtime's
     /// blocking pool).
     fn spawn_blocking(&self, job: Box<dyn FnOnce() + Send>);
+
+    /// The runtime's liveness token: upgradeable while the runtime runs,
+    /// dead once it has shut down. A socket created on this thread keeps
+    /// it, and refuses to register anywhere once it is dead (tokio's
+    /// sockets belong to the runtime they were created in).
+    fn runtime_token(&self) -> Weak<()>;
 
     /// Runs `job` on one of the runtime's loops, soon (through that loop's
     /// remote queue): how a timer first polled on a thread that runs no
@@ -83,6 +89,12 @@ pub fn current() -> Option<Arc<dyn IoContext>> {
             .flatten()
     };
     get(&LOOP).or_else(|| get(&ENTERED))
+}
+
+/// The liveness token of the runtime this thread is in, if any (see
+/// [`IoContext::runtime_token`]).
+pub fn runtime_token() -> Option<Weak<()>> {
+    current().map(|ctx| ctx.runtime_token())
 }
 
 /// The driver a socket first polled on this thread joins.

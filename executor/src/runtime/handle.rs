@@ -23,6 +23,9 @@ pub(crate) struct RuntimeShared {
     pub(crate) balancer: Arc<dyn Balancer>,
     pub(crate) spawn_at_home: bool,
     pub(crate) blocking: Arc<BlockingPool>,
+    /// Dead once the `Runtime` is gone (it holds the only strong
+    /// reference): what sockets created on it check before registering.
+    pub(crate) alive: std::sync::Weak<()>,
 }
 
 /// A handle to a runtime: spawn onto it, enter it, block on it, read its

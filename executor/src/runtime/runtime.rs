@@ -32,6 +32,10 @@ pub struct Runtime {
     threads: Vec<thread::JoinHandle<()>>,
     /// The loop of a current-thread runtime, between `block_on` calls.
     core: Option<Box<Mutex<Core>>>,
+    /// The only strong reference to the runtime's liveness token
+    /// (`RuntimeShared::alive`): it dies with the `Runtime`, after the
+    /// shutdown in `Drop`.
+    _alive: Arc<()>,
 }
 
 impl Runtime {
@@ -46,8 +50,10 @@ impl Runtime {
         let loops = (0..builder.loop_count())
             .map(LoopShared::new)
             .collect::<io::Result<Vec<_>>>()?;
+        let alive = Arc::new(());
         let handle = Handle {
             inner: Arc::new(RuntimeShared {
+                alive: Arc::downgrade(&alive),
                 loops: loops.clone(),
                 balancer: builder.balancer.clone(),
                 spawn_at_home: builder.spawn_at_home,
@@ -66,6 +72,7 @@ impl Runtime {
             handle: handle.clone(),
             threads: Vec::new(),
             core: None,
+            _alive: alive,
         };
         match builder.flavor {
             Flavor::CurrentThread => {

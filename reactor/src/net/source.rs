@@ -7,6 +7,10 @@
 //! of the thread it runs on ([`context::driver`]). So a connection accepted
 //! on one loop and moved into a task on another is served by the second
 //! loop's epoll. Dropping a `Source` deregisters the fd before it closes.
+//! A socket made inside a runtime belongs to it, as in tokio: once that
+//! runtime has shut down, the socket registers nowhere (its operations fail
+//! with the shutdown error); one made outside any runtime joins whichever
+//! first polls it.
 //!
 //! Operations are optimistic ([`PollDesc::poll_io`]): try the syscall, wait
 //! in the direction's slot only on `EAGAIN`. The *hints* give `readable()` /
@@ -40,6 +44,10 @@ pub(crate) struct Source<S: AsFd> {
     /// Read, write: readiness was reported and no operation in that
     /// direction has met `EAGAIN` since.
     hint: [AtomicBool; 2],
+    /// The runtime the socket was created in (none: created outside any):
+    /// once it has shut down, the socket registers nowhere, as a tokio
+    /// socket belongs to its runtime.
+    home: Option<Weak<()>>,
 }
 
 struct Registration {
@@ -55,6 +63,7 @@ impl<S: AsFd> Source<S> {
             io: Some(io),
             registration: OnceLock::new(),
             hint: [AtomicBool::new(false), AtomicBool::new(false)],
+            home: context::runtime_token(),
         }
     }
 
@@ -90,6 +99,15 @@ impl<S: AsFd> Source<S> {
 
     #[cold]
     fn register(&self) -> io::Result<&Arc<PollDesc>> {
+        if self
+            .home
+            .as_ref()
+            .is_some_and(|home| home.strong_count() == 0)
+        {
+            return Err(crate::shutdown::error(
+                "the runtime this socket was created in has shut down",
+            ));
+        }
         let driver = context::driver()?;
         let desc = match driver.register(self.fd()) {
             Ok(desc) => desc,
