@@ -225,7 +225,9 @@ net_rt_test! {
     }
 
     async fn writing_to_a_closed_peer_fails_with_broken_pipe_and_no_sigpipe() {
-        let _sigpipe = SigpipeDefault::install();
+        // SIGPIPE back to its default action (terminate) while this runs:
+        // a send without MSG_NOSIGNAL would kill the test binary.
+        let _sigpipe = netloop::reactor::sys::signal::sigpipe_default().unwrap();
         let (client, server) = pair().await;
         drop(server);
         let chunk = vec![7u8; 1024];
@@ -653,41 +655,6 @@ net_rt_test! {
         client.set_read_deadline(None).unwrap();
         assert_eq!(client.try_read(&mut buf).unwrap(), 4);
         assert_eq!(&buf, b"data");
-    }
-}
-
-/// Restores `SIGPIPE`'s default action (terminate the process) while held,
-/// so that a write that raised it would kill the test binary: the Rust
-/// runtime ignores `SIGPIPE` before `main`, which would hide a send
-/// without `MSG_NOSIGNAL`.
-struct SigpipeDefault {
-    previous: usize,
-}
-
-const SIGPIPE: i32 = 13;
-const SIG_DFL: usize = 0;
-
-unsafe extern "C" {
-    /// C's `signal(2)`; handlers passed as integers (`SIG_DFL` is 0).
-    fn signal(signum: i32, handler: usize) -> usize;
-}
-
-impl SigpipeDefault {
-    fn install() -> SigpipeDefault {
-        // SAFETY: `signal` with `SIG_DFL` installs no Rust code as a
-        // handler; SIGPIPE is 13 on every Linux architecture netloop runs
-        // on. The tests of this binary run one at a time (fd counting), so
-        // no other test writes to a closed socket meanwhile.
-        let previous = unsafe { signal(SIGPIPE, SIG_DFL) };
-        SigpipeDefault { previous }
-    }
-}
-
-impl Drop for SigpipeDefault {
-    fn drop(&mut self) {
-        // SAFETY: puts back the disposition `install` replaced (SIG_IGN as
-        // the Rust runtime set it, or whatever it was).
-        unsafe { signal(SIGPIPE, self.previous) };
     }
 }
 

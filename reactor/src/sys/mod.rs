@@ -11,6 +11,7 @@
 //! | `eventfd.rs` | [`EventFd`]: `new` (`EFD_CLOEXEC \| EFD_NONBLOCK`), `signal`, `drain` | the wake flag that guards it |
 //! | `socket.rs` | `socket` (`SOCK_NONBLOCK \| SOCK_CLOEXEC`), `socketpair`, `pipe`, `bind` (and `bind_unix`), `listen`, `accept4` (and `accept4_unaddressed`), `connect` (and `connect_unix`), `peer_cred`, `getsockopt` / `setsockopt`, `socket_type`, `take_error`, `local_addr` / `peer_addr`, `recv_from_uninit` (and `recv_from_unix_uninit`) | async, readiness |
 //! | `resource.rs` | `nofile_limit`, `set_nofile_soft_limit`, `raise_nofile_limit` (`RLIMIT_NOFILE`) | sockets, loops |
+//! | `signal.rs` | `sigpipe_default` (`SIG_DFL` for `SIGPIPE` until the guard drops) | sockets, loops |
 //! | `thread.rs` | `pin_current_thread` / `current_thread_cpus` (`sched_setaffinity` / `sched_getaffinity`) | loops, runtimes |
 //! | `io.rs` | `read` / `write` / `readv` / `writev`, `recv` (and `recv_uninit`) / `send` (`MSG_NOSIGNAL`), `shutdown`, `close` on borrowed fds | async, readiness |
 //!
@@ -25,6 +26,7 @@ mod epoll;
 mod eventfd;
 pub mod io;
 pub mod resource;
+pub mod signal;
 pub mod socket;
 pub mod thread;
 
