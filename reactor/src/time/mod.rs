@@ -7,8 +7,8 @@
 //! is armed on the loop that first polls it — first polled on a thread that
 //! runs no loop but entered a runtime (a foreign executor inside
 //! `Runtime::enter`), on one of that runtime's loops, through its remote
-//! queue; firing wakes its waiter through an `AtomicWaker`, so it may be
-//! awaited from any thread afterwards.
+//! queue; firing wakes its waiter through the entry's one-shot waker cell
+//! (`fire_cell.rs`), so it may be awaited from any thread afterwards.
 //!
 //! Time can be paused for tests on a current-thread runtime
 //! ([`pause`], [`resume`], [`advance`], `Builder::start_paused`). A paused
@@ -26,8 +26,11 @@
 mod clock;
 pub(crate) mod entry;
 pub mod error;
+mod fire_cell;
 mod instant;
 mod interval;
+#[cfg(all(test, loom))]
+mod loom_fire_cell;
 mod pause;
 mod sleep;
 mod timeout;

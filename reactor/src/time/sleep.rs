@@ -97,7 +97,7 @@ impl Future for Sleep {
             // the loop's next look at its timers if it has passed since).
             let deadline = this.deadline;
             let armed = timers::with_current(|timers| match timers {
-                Some(timers) => match timers.arm_unless_elapsed(deadline) {
+                Some(timers) => match timers.arm_unless_elapsed(deadline, cx.waker()) {
                     Some(entry) => Armed::Entry(entry),
                     None => Armed::Elapsed,
                 },
@@ -105,7 +105,12 @@ impl Future for Sleep {
             });
             match armed {
                 Armed::Elapsed => return Poll::Ready(()),
-                Armed::Entry(entry) => this.entry = Some(entry),
+                Armed::Entry(entry) => {
+                    // Armed with this task's waker, on this thread's loop,
+                    // which fires timers on this thread only: not fired.
+                    this.entry = Some(entry);
+                    return Poll::Pending;
+                }
                 Armed::NoLoop => {
                     // Off any loop: an elapsed sleep still completes; else
                     // the runtime this thread entered arms it on a loop.

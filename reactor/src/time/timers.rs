@@ -107,14 +107,18 @@ impl Timers {
     }
 
     /// A `Sleep`'s first poll: unless `deadline` has passed, arms a new
-    /// entry for it and returns that. Whether it has passed is judged by
-    /// the time the loop last fired its timers, without a clock read,
-    /// unless the deadline falls in that time's tick or the next (so that
-    /// a zero or tiny sleep completes at once, as it did before the wheel).
-    /// A deadline further ahead that has passed all the same (the loop has
-    /// not looked at its timers for over a millisecond) fires at the loop's
-    /// next look, as in tokio.
-    pub(crate) fn arm_unless_elapsed(&mut self, deadline: Instant) -> Option<Arc<TimerEntry>> {
+    /// entry for it, holding `waker` already, and returns that. Whether it
+    /// has passed is judged by the time the loop last fired its timers,
+    /// without a clock read, unless the deadline falls in that time's tick
+    /// or the next (so that a zero or tiny sleep completes at once, as it
+    /// did before the wheel). A deadline further ahead that has passed all
+    /// the same (the loop has not looked at its timers for over a
+    /// millisecond) fires at the loop's next look, as in tokio.
+    pub(crate) fn arm_unless_elapsed(
+        &mut self,
+        deadline: Instant,
+        waker: &Waker,
+    ) -> Option<Arc<TimerEntry>> {
         let deadline = self.prepare(deadline);
         if deadline.div_ceil(TICK_NANOS) <= self.last_now / TICK_NANOS + 1 {
             let now = self.nanos(self.now());
@@ -123,7 +127,7 @@ impl Timers {
         if deadline <= self.last_now {
             return None;
         }
-        let entry = Arc::new(TimerEntry::new());
+        let entry = Arc::new(TimerEntry::with_waker(Some(waker)));
         self.wheel.insert(Armed {
             deadline,
             entry: Some(entry.clone()),

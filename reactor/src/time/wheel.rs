@@ -17,8 +17,10 @@
 //! nothing. A timer removed early leaves a hole (an `Armed` without entry)
 //! where it was, found through the position its entry recorded at arming,
 //! so that removal is O(1) and keeps the order; holes are dropped when
-//! their slot is next walked. The wheel never looks inside entries:
-//! firing, cancellation and clocks are `Timers`' business.
+//! their slot is next walked. Positions are 32 bits: past a slot's first
+//! 2^23 timers none is recorded, and those are left to lazy cancellation.
+//! The wheel never looks inside entries: firing, cancellation and clocks
+//! are `Timers`' business.
 
 use std::mem;
 use std::sync::Arc;
@@ -38,8 +40,10 @@ const LEVELS: usize = 6;
 const SPARE_MAX_CAPACITY: usize = 4096;
 /// At most this many vectors wait in the spare pool.
 const SPARE_MAX: usize = 64;
-/// A position's index bits (the level and slot go above them).
-const POS_INDEX_BITS: u32 = 48;
+/// A position's index bits (the level and slot go above them): a timer
+/// armed at index `2^23` or more of its slot gets no position (and is
+/// cancelled lazily).
+const POS_INDEX_BITS: u32 = 23;
 
 /// One armed timer, or the hole it left: its deadline, in nanoseconds
 /// since the `Timers`' origin, and its entry.
@@ -198,9 +202,12 @@ impl Wheel {
         {
             *vec = spare;
         }
-        if record && let Some(entry) = &armed.entry {
-            let index = vec.len() as u64;
-            entry.set_pos(((level * SLOTS + slot) as u64) << POS_INDEX_BITS | index);
+        if record
+            && let Some(entry) = &armed.entry
+            && vec.len() < 1 << POS_INDEX_BITS
+        {
+            let index = vec.len() as u32;
+            entry.set_pos(((level * SLOTS + slot) as u32) << POS_INDEX_BITS | index);
         }
         vec.push(armed);
         lvl.occupied |= 1 << slot;

@@ -218,13 +218,24 @@ fn a_sleep_whose_deadline_the_loop_saw_pass_is_not_armed() {
     let mut f = Fixture::new();
     f.arm(MS * 50);
     f.fire_at(MS * 10);
-    assert!(f.timers.arm_unless_elapsed(f.start + MS * 10).is_none());
+    assert!(
+        f.timers
+            .arm_unless_elapsed(f.start + MS * 10, Waker::noop())
+            .is_none()
+    );
     // Within the next tick: the clock is read.
     f.timers.clock_mut().advance(Duration::from_micros(1500));
-    assert!(f.timers.arm_unless_elapsed(f.start + MS * 11).is_none());
+    assert!(
+        f.timers
+            .arm_unless_elapsed(f.start + MS * 11, Waker::noop())
+            .is_none()
+    );
     // Further ahead: armed without a clock read.
     f.timers.clock_mut().advance(MS * 5);
-    let later = f.timers.arm_unless_elapsed(f.start + MS * 13).unwrap();
+    let later = f
+        .timers
+        .arm_unless_elapsed(f.start + MS * 13, Waker::noop())
+        .unwrap();
     let mut out = Vec::new();
     f.timers.fire_due(f.start + MS * 16, &mut out);
     assert!(later.is_fired());
