@@ -34,6 +34,11 @@ use crate::runtime::Callback;
 pub(crate) const LOCAL_BATCH: u64 = 128;
 /// Every how many tasks the remote queues are drained mid-batch (Go: 61).
 pub(crate) const REMOTE_EVERY: u64 = 61;
+/// How long a loop may stay busy without sleeping before it yields its CPU
+/// (see `EventLoop::yield_if_busy_too_long`).
+const BUSY_SLICE: Duration = Duration::from_micros(200);
+/// An idle round's wait that lasted this long slept (gave the CPU up).
+const SLEPT: Duration = Duration::from_micros(50);
 /// Rounds of waking and dropping that shutdown tries before it gives up on
 /// tasks that keep waking more while being dropped (each round drops every
 /// runnable queued, so a round that finds nothing ends it long before).
@@ -61,6 +66,8 @@ pub(crate) struct LoopShared {
     pub(crate) accepts: AtomicU64,
     /// Times those accept loops paused after running out of fds or memory.
     pub(crate) accept_pauses: AtomicU64,
+    /// Times the loop, busy for a whole slice, yielded its CPU.
+    cpu_yields: AtomicU64,
 }
 
 /// Counters of one event loop, readable from any thread.
@@ -96,6 +103,9 @@ pub struct LoopStats {
     /// Times those accept loops paused after `EMFILE`, `ENFILE`, `ENOBUFS`
     /// or `ENOMEM`.
     pub accept_pauses: u64,
+    /// Times the loop, busy for 200 µs without sleeping, yielded its CPU to
+    /// other runnable threads (`sched_yield`).
+    pub cpu_yields: u64,
 }
 
 impl LoopStats {
@@ -125,6 +135,7 @@ impl LoopShared {
             connections: AtomicUsize::new(0),
             accepts: AtomicU64::new(0),
             accept_pauses: AtomicU64::new(0),
+            cpu_yields: AtomicU64::new(0),
         }))
     }
 
@@ -197,6 +208,7 @@ impl LoopShared {
             connections: self.connections.load(Relaxed),
             accepts: self.accepts.load(Relaxed),
             accept_pauses: self.accept_pauses.load(Relaxed),
+            cpu_yields: self.cpu_yields.load(Relaxed),
         }
     }
 }
@@ -222,6 +234,8 @@ pub(crate) struct EventLoop {
     /// A task that spent its cooperative budget this round: queued again
     /// only after the round's network poll and timers.
     deferred: Option<Runnable>,
+    /// When the loop last started being busy (it has not slept since).
+    busy_since: Option<std::time::Instant>,
 }
 
 impl fmt::Debug for EventLoop {
@@ -242,6 +256,7 @@ impl EventLoop {
             on_park,
             fired: Vec::new(),
             deferred: None,
+            busy_since: None,
         }
     }
 
@@ -255,6 +270,32 @@ impl EventLoop {
         while !self.shared.is_shut_down() {
             self.round(&|| true);
         }
+    }
+
+    /// A loop that has had work for [`BUSY_SLICE`] without once going to
+    /// sleep gives its CPU away (`sched_yield`) before its next network
+    /// poll. Busy loops never block, so with more runnable threads than
+    /// CPUs (loops sharing a core, or a client on the same machine) the
+    /// kernel would let one run until its tick preempts it (4 ms here) while
+    /// the other's connections wait; threads that block now and then (as
+    /// tokio's do) hand over far sooner. With a CPU to itself, the yield
+    /// returns at once: one syscall per slice.
+    ///
+    /// "Busy" means no `epoll_wait` of the loop has actually waited: an
+    /// idle round's wait that returns at once (events were ready) does not
+    /// count as sleeping. Returns the time it read.
+    fn yield_if_busy_too_long(&mut self) -> std::time::Instant {
+        let now = std::time::Instant::now();
+        match self.busy_since {
+            None => self.busy_since = Some(now),
+            Some(since) if now.duration_since(since) >= BUSY_SLICE => {
+                std::thread::yield_now();
+                self.shared.cpu_yields.fetch_add(1, Relaxed);
+                self.busy_since = Some(std::time::Instant::now());
+            }
+            Some(_) => {}
+        }
+        now
     }
 
     /// One scheduling round (Go's `schedule()` / `findrunnable()`).
@@ -315,6 +356,7 @@ impl EventLoop {
         } else {
             Some(Duration::ZERO)
         };
+        let now = self.yield_if_busy_too_long();
         let turn = match self.shared.poller.poll(&mut self.events, timeout) {
             Ok(turn) => turn,
             // epoll_wait fails only on a broken epoll fd (EBADF, EINVAL) or
@@ -324,6 +366,10 @@ impl EventLoop {
                 self.shared.index
             ),
         };
+        if idle && now.elapsed() >= SLEPT {
+            // The wait really waited: the loop gave its CPU up.
+            self.busy_since = None;
+        }
         if idle
             && paused
             && turn.io_events == 0
