@@ -1,6 +1,7 @@
-//! Byte I/O on borrowed fds: `read` / `write` / `readv` / `writev`,
-//! `recv` (also into uninitialised memory) / `peek` / `send` / `send_vectored`
-//! (`MSG_NOSIGNAL`), `shutdown` and a `close` that reports its error.
+//! Byte I/O on borrowed fds: `read` (also into uninitialised memory) /
+//! `write` / `readv` / `writev`, `recv` (also into uninitialised memory) /
+//! `peek` / `send` / `send_vectored` (`MSG_NOSIGNAL`), `shutdown` and a
+//! `close` that reports its error.
 //!
 //! Every call is a single nonblocking attempt: `EINTR` is retried, `EAGAIN`
 //! surfaces as [`io::ErrorKind::WouldBlock`]. Must not know: async,
@@ -27,6 +28,21 @@ pub fn read(fd: BorrowedFd<'_>, buf: &mut [u8]) -> io::Result<usize> {
     let n = cvt_r(|| {
         // SAFETY: `buf` is a valid, writable buffer of at least `len` bytes
         // borrowed for the call; `fd` is borrowed, so it stays open.
+        unsafe { libc::read(fd.as_raw_fd(), buf.as_mut_ptr().cast(), len) }
+    })?;
+    Ok(n as usize)
+}
+
+/// [`read`] into `buf`, which may be uninitialised. Returns `n`: the first
+/// `n` bytes of `buf` (`n` ≤ `buf.len()`) were read, initialised by the
+/// kernel; the rest is untouched.
+pub fn read_uninit(fd: BorrowedFd<'_>, buf: &mut [MaybeUninit<u8>]) -> io::Result<usize> {
+    let len = clamp_len(buf.len());
+    let n = cvt_r(|| {
+        // SAFETY: `buf` is a valid, writable buffer of at least `len` bytes
+        // borrowed for the call; the kernel only writes read bytes into it
+        // (never uninitialised ones), and reads nothing from it; `fd` is
+        // borrowed, so it stays open.
         unsafe { libc::read(fd.as_raw_fd(), buf.as_mut_ptr().cast(), len) }
     })?;
     Ok(n as usize)

@@ -10,10 +10,11 @@
 //! | `epoll.rs` | [`Epoll`]: `new` (`EPOLL_CLOEXEC`), `add` / `modify` / `delete`, `wait` into [`Events`]; [`EventBits`] and the registration masks | slots, wakers, tokens' meaning |
 //! | `eventfd.rs` | [`EventFd`]: `new` (`EFD_CLOEXEC \| EFD_NONBLOCK`), `signal`, `drain` | the wake flag that guards it |
 //! | `socket.rs` | `socket` (`SOCK_NONBLOCK \| SOCK_CLOEXEC`), `socketpair`, `pipe`, `bind` (and `bind_unix`), `listen`, `accept4` (and `accept4_unaddressed`), `connect` (and `connect_unix`), `peer_cred`, `getsockopt` / `setsockopt`, `socket_type`, `take_error`, `local_addr` / `peer_addr`, `recv_from_uninit` (and `recv_from_unix_uninit`) | async, readiness |
+//! | `fd.rs` | `open_nonblocking` (`O_NONBLOCK \| O_CLOEXEC`), `mkfifo`, `is_fifo` (`fstat`, `S_ISFIFO`), `access_mode` (`F_GETFL`'s `O_ACCMODE`), `set_nonblocking` (`F_SETFL`'s `O_NONBLOCK`) | async, readiness, pipe ends |
 //! | `resource.rs` | `nofile_limit`, `set_nofile_soft_limit`, `raise_nofile_limit` (`RLIMIT_NOFILE`) | sockets, loops |
 //! | `signal.rs` | `sigpipe_default` (`SIG_DFL` for `SIGPIPE` until the guard drops) | sockets, loops |
 //! | `thread.rs` | `pin_current_thread` / `current_thread_cpus` (`sched_setaffinity` / `sched_getaffinity`) | loops, runtimes |
-//! | `io.rs` | `read` / `write` / `readv` / `writev`, `recv` (and `recv_uninit`) / `send` (`MSG_NOSIGNAL`), `shutdown`, `close` on borrowed fds | async, readiness |
+//! | `io.rs` | `read` (and `read_uninit`) / `write` / `readv` / `writev`, `recv` (and `recv_uninit`) / `send` (`MSG_NOSIGNAL`), `shutdown`, `close` on borrowed fds | async, readiness |
 //!
 //! Conventions, after std's `cvt` family: a `-1` return becomes
 //! `io::Error::last_os_error()`; `EINTR` is retried where retrying is right
@@ -24,6 +25,7 @@
 
 mod epoll;
 mod eventfd;
+pub mod fd;
 pub mod io;
 pub mod resource;
 pub mod signal;

@@ -912,3 +912,104 @@ fn a_thread_pinned_to_one_of_its_cpus_runs_only_there() {
     .join()
     .unwrap();
 }
+
+// ---- fd status (pipes and FIFOs) ----
+
+/// A directory of its own under the temp dir, removed on drop.
+struct TempDir(std::path::PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> TempDir {
+        let dir = std::env::temp_dir().join(format!("netloop-sys-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir(&dir).unwrap();
+        TempDir(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[test]
+fn pipe_ends_are_fifos_with_their_access_modes() {
+    let (r, w) = socket::pipe().unwrap();
+    assert!(fd::is_fifo(r.as_fd()).unwrap());
+    assert!(fd::is_fifo(w.as_fd()).unwrap());
+    assert_eq!(
+        fd::access_mode(r.as_fd()).unwrap(),
+        Some(fd::AccessMode::Read)
+    );
+    assert_eq!(
+        fd::access_mode(w.as_fd()).unwrap(),
+        Some(fd::AccessMode::Write)
+    );
+    let (a, _b) = socket::socketpair(SockType::Stream).unwrap();
+    assert!(!fd::is_fifo(a.as_fd()).unwrap());
+    assert_eq!(
+        fd::access_mode(a.as_fd()).unwrap(),
+        Some(fd::AccessMode::ReadWrite)
+    );
+}
+
+#[test]
+fn set_nonblocking_sets_and_clears_o_nonblock() {
+    let (r, _w) = socket::pipe().unwrap();
+    fd::set_nonblocking(r.as_fd(), false).unwrap();
+    assert!(!socket::is_nonblocking(r.as_fd()).unwrap());
+    // Idempotent both ways.
+    fd::set_nonblocking(r.as_fd(), false).unwrap();
+    fd::set_nonblocking(r.as_fd(), true).unwrap();
+    fd::set_nonblocking(r.as_fd(), true).unwrap();
+    assert_nonblocking(r.as_fd());
+}
+
+#[test]
+fn read_uninit_reads_into_uninitialised_memory() {
+    let (r, w) = socket::pipe().unwrap();
+    sio::write(w.as_fd(), b"xyz").unwrap();
+    let mut buf = [std::mem::MaybeUninit::<u8>::uninit(); 8];
+    assert_eq!(sio::read_uninit(r.as_fd(), &mut buf).unwrap(), 3);
+    let got: Vec<u8> = buf[..3]
+        .iter()
+        .map(|b| {
+            // SAFETY: `read_uninit` initialised the first 3 bytes.
+            unsafe { b.assume_init() }
+        })
+        .collect();
+    assert_eq!(got, b"xyz");
+    let err = sio::read_uninit(r.as_fd(), &mut buf).unwrap_err();
+    assert_eq!(err.kind(), io::ErrorKind::WouldBlock);
+}
+
+#[test]
+fn a_fifo_opens_nonblocking_and_cloexec() {
+    let dir = TempDir::new("fifo");
+    let path = dir.0.join("fifo");
+    fd::mkfifo(&path, 0o600).unwrap();
+    let err = fd::mkfifo(&path, 0o600).unwrap_err();
+    assert_eq!(err.kind(), io::ErrorKind::AlreadyExists);
+
+    // No reader yet: a nonblocking write-only open is ENXIO.
+    let err = fd::open_nonblocking(&path, fd::AccessMode::Write).unwrap_err();
+    assert_eq!(err.raw_os_error(), Some(libc::ENXIO));
+
+    let r = fd::open_nonblocking(&path, fd::AccessMode::Read).unwrap();
+    let w = fd::open_nonblocking(&path, fd::AccessMode::Write).unwrap();
+    for end in [r.as_fd(), w.as_fd()] {
+        assert_cloexec(end);
+        assert_nonblocking(end);
+        assert!(fd::is_fifo(end).unwrap());
+    }
+    sio::write(w.as_fd(), b"via fifo").unwrap();
+    let mut buf = [0u8; 16];
+    assert_eq!(sio::read(r.as_fd(), &mut buf).unwrap(), 8);
+    assert_eq!(&buf[..8], b"via fifo");
+
+    let file = dir.0.join("file");
+    std::fs::write(&file, b"").unwrap();
+    let f = fd::open_nonblocking(&file, fd::AccessMode::ReadWrite).unwrap();
+    assert!(!fd::is_fifo(f.as_fd()).unwrap());
+}

@@ -1,7 +1,8 @@
 //! Unix domain sockets (tokio's `net::unix` plus the types tokio exports
 //! from `net`): [`UnixListener`], [`UnixStream`] with its halves,
 //! [`UnixDatagram`], [`UnixSocket`] (a socket to bind before it listens,
-//! connects or sends), and the peer credentials [`UCred`].
+//! connects or sends), the peer credentials [`UCred`], and [`pipe`]:
+//! anonymous pipes and FIFOs (tokio's `net::unix::pipe`).
 //!
 //! Addresses are std's [`SocketAddr`] (a path, unnamed, or a Linux
 //! abstract name). Every socket is nonblocking and close-on-exec, joins the
@@ -11,6 +12,7 @@
 
 mod datagram;
 mod listener;
+pub mod pipe;
 mod socket;
 mod split;
 mod stream;
