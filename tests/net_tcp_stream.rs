@@ -640,6 +640,29 @@ net_rt_test! {
         assert_eq!(&buf, b"late");
     }
 
+    async fn try_io_runs_its_closure_only_once_readiness_was_seen() {
+        let (client, mut server) = pair().await;
+        let mut called = false;
+        let err = client
+            .try_io(netloop::io::Interest::READABLE, || {
+                called = true;
+                Ok(())
+            })
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::WouldBlock);
+        assert!(!called, "nothing said the socket was readable");
+        server.write_all(b"x").await.unwrap();
+        client.readable().await.unwrap();
+        let mut byte = [0u8; 1];
+        let n = client
+            .try_io(netloop::io::Interest::READABLE, || {
+                called = true;
+                client.try_read(&mut byte)
+            })
+            .unwrap();
+        assert!(called && n == 1);
+    }
+
     async fn a_passed_deadline_fails_try_read_and_try_write_too() {
         let (client, mut server) = pair().await;
         server.write_all(b"data").await.unwrap();

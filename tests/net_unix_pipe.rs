@@ -274,6 +274,62 @@ async fn a_read_deadline_times_a_read_out() {
 }
 
 #[netloop::test]
+async fn a_fifo_reader_waits_for_its_first_writer_instead_of_reading_eof() {
+    let fds = FdCheck::start();
+    let dir = TempDir::new("first-writer");
+    let path = dir.0.join("fifo");
+    mkfifo(&path, 0o600).unwrap();
+    // The reader opens (and starts reading) before any writer exists: the
+    // kernel answers its reads with 0, which is not end of file.
+    let mut rx = OpenOptions::new().open_receiver(&path).unwrap();
+    let reader = netloop::spawn(async move {
+        let mut got = [0u8; 5];
+        rx.read_exact(&mut got).await.map(|()| got)
+    });
+    netloop::time::sleep(Duration::from_millis(20)).await;
+    assert!(
+        !reader.is_finished(),
+        "the read ended before any writer came"
+    );
+    let mut tx = OpenOptions::new().open_sender(&path).unwrap();
+    tx.write_all(b"hello").await.unwrap();
+    let got = bounded("the read", reader).await.unwrap().unwrap();
+    assert_eq!(&got, b"hello");
+    drop(tx);
+    fds.finish().await;
+}
+
+#[netloop::test]
+async fn try_io_runs_its_closure_only_when_readiness_was_seen() {
+    let fds = FdCheck::start();
+    let (tx, rx) = pipe::pipe().unwrap();
+    let mut called = false;
+    let err = rx
+        .try_io(|| {
+            called = true;
+            Ok(())
+        })
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::WouldBlock);
+    assert!(!called, "nothing said the pipe was readable");
+    tx.try_write(b"x").unwrap();
+    bounded("readable", rx.readable()).await.unwrap();
+    let mut byte = [0u8; 1];
+    let n = rx
+        .try_io(|| {
+            called = true;
+            std::io::Read::read(
+                &mut &File::from(rx.as_fd().try_clone_to_owned()?),
+                &mut byte,
+            )
+        })
+        .unwrap();
+    assert!(called && n == 1);
+    drop((tx, rx));
+    fds.finish().await;
+}
+
+#[netloop::test]
 async fn a_fifo_through_open_options() {
     let fds = FdCheck::start();
     let dir = TempDir::new("fifo");
@@ -400,7 +456,9 @@ async fn into_blocking_fd_returns_a_blocking_fd() {
     assert!(!is_nonblocking(fd.as_fd()).unwrap());
     let rx = Receiver::from_owned_fd(fd).unwrap();
     assert!(is_nonblocking(rx.as_fd()).unwrap());
-    // Every writer is gone: end of file.
+    // Every writer is gone: end of file, once the re-wrapped end has seen
+    // readiness (as in tokio, a new end has none until a wait).
+    bounded("readable", rx.readable()).await.unwrap();
     assert_eq!(rx.try_read(&mut buf).unwrap(), 0);
     drop(rx);
     fds.finish().await;

@@ -49,15 +49,18 @@ macro_rules! readiness_methods {
             $source.poll_ready($crate::Direction::Write, cx)
         }
 
-        /// Runs `f`, a nonblocking operation on the socket, once (tokio's
-        /// `try_io`): a `WouldBlock` from it clears the readiness seen for
-        /// `interest`, so the next wait waits for new readiness.
+        /// Runs `f`, a nonblocking operation on the socket, once, if the
+        /// socket may be ready for `interest` (tokio's `try_io`): readiness
+        /// was seen by a wait (`readable()`, `ready()`, ...) or reported by
+        /// the poller and not yet used up; otherwise `WouldBlock` without
+        /// running `f`. A `WouldBlock` from `f` clears the readiness seen,
+        /// so the next wait waits for new readiness.
         pub fn try_io<R>(
             &$self,
             interest: $crate::io::Interest,
             f: impl FnOnce() -> std::io::Result<R>,
         ) -> std::io::Result<R> {
-            $source.try_io($crate::net::direction_of(interest), |_| f())
+            $source.try_io_when_ready($crate::net::direction_of(interest), |_| f())
         }
 
         /// Runs `f` until it does not fail with `WouldBlock`, waiting for

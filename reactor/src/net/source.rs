@@ -192,6 +192,33 @@ impl<S: AsFd> Source<S> {
         result
     }
 
+    /// tokio's `try_io`: runs `op` only if `dir` may be ready — its hint
+    /// holds, or the poller has reported readiness not yet consumed — and
+    /// otherwise fails with `WouldBlock` without running it. A
+    /// `WouldBlock` from `op` clears the hint, as in [`try_io`](Self::try_io).
+    pub(crate) fn try_io_when_ready<R>(
+        &self,
+        dir: Direction,
+        op: impl FnOnce(&S) -> io::Result<R>,
+    ) -> io::Result<R> {
+        let reported = self
+            .registration
+            .get()
+            .is_some_and(|reg| reg.desc.is_ready(dir));
+        if !self.hint[index(dir)].load(Acquire) && !reported {
+            return Err(io::ErrorKind::WouldBlock.into());
+        }
+        self.try_io(dir, op)
+    }
+
+    /// Whether the poller has reported the read side closed (`EPOLLRDHUP`
+    /// or `EPOLLHUP`, remembered).
+    pub(crate) fn read_closed_seen(&self) -> bool {
+        self.registration
+            .get()
+            .is_some_and(|reg| reg.desc.seen().read_closed)
+    }
+
     /// Waits until `dir` may be ready: at once while its hint holds, else
     /// until the poller reports readiness.
     pub(crate) fn poll_ready(&self, dir: Direction, cx: &mut Context<'_>) -> Poll<io::Result<()>> {

@@ -201,6 +201,12 @@ impl PollDesc {
         }
     }
 
+    /// Whether `dir` has readiness latched and not yet consumed (a
+    /// snapshot).
+    pub(crate) fn is_ready(&self, dir: Direction) -> bool {
+        self.slot(dir).is_ready()
+    }
+
     /// The closed and error conditions its events have reported so far.
     pub(crate) fn seen(&self) -> Seen {
         let info = self.info.load(Acquire);

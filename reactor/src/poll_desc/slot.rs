@@ -243,8 +243,8 @@ impl Slot {
         }
     }
 
-    /// Whether readiness is latched and not consumed (for tests and stats).
-    #[cfg(test)]
+    /// Whether readiness is latched and not consumed (a snapshot: it may
+    /// change right after).
     pub(crate) fn is_ready(&self) -> bool {
         self.state.load(Acquire) == READY
     }

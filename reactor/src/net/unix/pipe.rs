@@ -30,6 +30,7 @@ use std::io::{self, IoSlice, IoSliceMut};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::path::Path;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::task::{Context, Poll, ready};
 
 use crate::io::{Interest, Ready};
@@ -68,7 +69,9 @@ use crate::time::Instant;
 /// ```
 pub fn pipe() -> io::Result<(Sender, Receiver)> {
     let (read, write) = sys::socket::pipe()?;
-    Ok((Sender::new(write), Receiver::new(read)))
+    let receiver = Receiver::new(read);
+    receiver.writer_seen.store(true, Relaxed);
+    Ok((Sender::new(write), receiver))
 }
 
 /// How to open an end of a FIFO (tokio's `pipe::OpenOptions`): start with
@@ -323,16 +326,17 @@ impl Sender {
     }
 
     /// Runs `f`, a nonblocking write-side operation on the pipe (through
-    /// its fd), once (tokio's `try_io`): a `WouldBlock` from it clears the
-    /// write readiness seen, so the next [`writable`](Self::writable) waits
-    /// for new readiness. Unlike tokio's, `f` runs even when no readiness
-    /// has been seen (netloop's I/O is optimistic).
+    /// its fd), once, if the pipe may be writable — readiness seen by a
+    /// wait or reported by the poller and not used up — and otherwise
+    /// fails with `WouldBlock` without running it (tokio's `try_io`). A
+    /// `WouldBlock` from `f` clears the write readiness seen, so the next
+    /// [`writable`](Self::writable) waits for new readiness.
     ///
     /// # Errors
     ///
     /// `f`'s, or `TimedOut` once the write deadline passed.
     pub fn try_io<R>(&self, f: impl FnOnce() -> io::Result<R>) -> io::Result<R> {
-        self.source.try_io(Direction::Write, |_| f())
+        self.source.try_io_when_ready(Direction::Write, |_| f())
     }
 
     /// Sets the write deadline (Go's `SetWriteDeadline`): a write pending
@@ -392,12 +396,18 @@ impl Sender {
 /// (for `Receiver` and `&Receiver`), and tokio's with the `tokio` feature.
 pub struct Receiver {
     source: Source<OwnedFd>,
+    /// A writer is or was there: the end came from [`pipe`], a read
+    /// returned data, or the poller reported the writing side gone. Until
+    /// then a read of 0 bytes from a FIFO means "no writer has opened it
+    /// yet", not end of file.
+    writer_seen: AtomicBool,
 }
 
 impl Receiver {
     fn new(fd: OwnedFd) -> Receiver {
         Receiver {
             source: Source::new(fd),
+            writer_seen: AtomicBool::new(false),
         }
     }
 
@@ -480,8 +490,10 @@ impl Receiver {
     ///
     /// `WouldBlock` when the pipe is empty and a writer is still there.
     pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.source
-            .try_io(Direction::Read, |fd| sys::io::read(fd.as_fd(), buf))
+        let wants = !buf.is_empty();
+        self.source.try_io(Direction::Read, |fd| {
+            self.eof_or_no_writer_yet(sys::io::read(fd.as_fd(), buf), wants)
+        })
     }
 
     /// Scatter read without waiting (tokio's `try_read_vectored`).
@@ -490,8 +502,10 @@ impl Receiver {
     ///
     /// As for [`try_read`](Self::try_read).
     pub fn try_read_vectored(&self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
-        self.source
-            .try_io(Direction::Read, |fd| sys::io::readv(fd.as_fd(), bufs))
+        let wants = bufs.iter().any(|b| !b.is_empty());
+        self.source.try_io(Direction::Read, |fd| {
+            self.eof_or_no_writer_yet(sys::io::readv(fd.as_fd(), bufs), wants)
+        })
     }
 
     /// Reads what is there into `buf`'s spare capacity without waiting,
@@ -505,21 +519,24 @@ impl Receiver {
     /// As for [`try_read`](Self::try_read).
     #[cfg(feature = "tokio")]
     pub fn try_read_buf<B: bytes::BufMut>(&self, buf: &mut B) -> io::Result<usize> {
-        self.source
-            .try_io(Direction::Read, |fd| read_buf(fd.as_fd(), buf))
+        let wants = buf.has_remaining_mut();
+        self.source.try_io(Direction::Read, |fd| {
+            self.eof_or_no_writer_yet(read_buf(fd.as_fd(), buf), wants)
+        })
     }
 
     /// Runs `f`, a nonblocking read-side operation on the pipe (through
-    /// its fd), once (tokio's `try_io`): a `WouldBlock` from it clears the
-    /// read readiness seen, so the next [`readable`](Self::readable) waits
-    /// for new readiness. Unlike tokio's, `f` runs even when no readiness
-    /// has been seen (netloop's I/O is optimistic).
+    /// its fd), once, if the pipe may be readable — readiness seen by a
+    /// wait or reported by the poller and not used up — and otherwise
+    /// fails with `WouldBlock` without running it (tokio's `try_io`). A
+    /// `WouldBlock` from `f` clears the read readiness seen, so the next
+    /// [`readable`](Self::readable) waits for new readiness.
     ///
     /// # Errors
     ///
     /// `f`'s, or `TimedOut` once the read deadline passed.
     pub fn try_io<R>(&self, f: impl FnOnce() -> io::Result<R>) -> io::Result<R> {
-        self.source.try_io(Direction::Read, |_| f())
+        self.source.try_io_when_ready(Direction::Read, |_| f())
     }
 
     /// Sets the read deadline (Go's `SetReadDeadline`): a read pending at
@@ -555,9 +572,33 @@ impl Receiver {
         Ok(self.source.into_inner())
     }
 
+    /// A read's result, with `Ok(0)` for a non-empty buffer turned into
+    /// `WouldBlock` while no writer has been seen (see `writer_seen`): a
+    /// FIFO opened for reading returns 0 until a writer opens it, which is
+    /// not end of file (tokio waits for readiness there).
+    fn eof_or_no_writer_yet(&self, read: io::Result<usize>, wants: bool) -> io::Result<usize> {
+        match read {
+            Ok(0) if wants && !self.writer_seen.load(Relaxed) => {
+                if self.source.read_closed_seen() {
+                    self.writer_seen.store(true, Relaxed);
+                    Ok(0)
+                } else {
+                    Err(io::ErrorKind::WouldBlock.into())
+                }
+            }
+            Ok(n) if n > 0 => {
+                self.writer_seen.store(true, Relaxed);
+                Ok(n)
+            }
+            other => other,
+        }
+    }
+
     fn poll_read_bytes(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        self.source
-            .poll_io(Direction::Read, cx, |fd| sys::io::read(fd.as_fd(), buf))
+        let wants = !buf.is_empty();
+        self.source.poll_io(Direction::Read, cx, |fd| {
+            self.eof_or_no_writer_yet(sys::io::read(fd.as_fd(), buf), wants)
+        })
     }
 
     fn poll_read_slices(
@@ -565,8 +606,10 @@ impl Receiver {
         cx: &mut Context<'_>,
         bufs: &mut [IoSliceMut<'_>],
     ) -> Poll<io::Result<usize>> {
-        self.source
-            .poll_io(Direction::Read, cx, |fd| sys::io::readv(fd.as_fd(), bufs))
+        let wants = bufs.iter().any(|b| !b.is_empty());
+        self.source.poll_io(Direction::Read, cx, |fd| {
+            self.eof_or_no_writer_yet(sys::io::readv(fd.as_fd(), bufs), wants)
+        })
     }
 }
 
