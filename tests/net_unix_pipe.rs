@@ -159,6 +159,10 @@ async fn broken_pipe_when_the_receiver_drops() {
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::BrokenPipe);
 
+    // A new pipe's sender is assumed writable (tokio's rule), so `ready`
+    // answers at once; the closed state comes from the poller's event,
+    // which the loop reports on its next turn.
+    netloop::task::yield_now().await;
     let ready = bounded("write readiness", tx.ready(Interest::WRITABLE))
         .await
         .unwrap();

@@ -194,19 +194,26 @@ impl<S: AsFd> Source<S> {
 
     /// tokio's `try_io`: runs `op` only if `dir` may be ready — its hint
     /// holds, or the poller has reported readiness not yet consumed — and
-    /// otherwise fails with `WouldBlock` without running it. A
+    /// otherwise fails with `WouldBlock` without running it (registering
+    /// the socket first if needed). A
     /// `WouldBlock` from `op` clears the hint, as in [`try_io`](Self::try_io).
     pub(crate) fn try_io_when_ready<R>(
         &self,
         dir: Direction,
         op: impl FnOnce(&S) -> io::Result<R>,
     ) -> io::Result<R> {
-        let reported = self
-            .registration
-            .get()
-            .is_some_and(|reg| reg.desc.is_ready(dir));
-        if !self.hint[index(dir)].load(Acquire) && !reported {
-            return Err(io::ErrorKind::WouldBlock.into());
+        // Registers the socket if it was not yet (tokio's sockets are
+        // registered from birth), so that readiness arriving from now on is
+        // reported to the next call.
+        let desc = self.desc()?;
+        if !self.hint[index(dir)].load(Acquire) {
+            // Reported readiness is consumed before `op` runs (as a wait
+            // consumes it before the retried syscall), so readiness that
+            // arrives while `op` runs is latched anew, not lost.
+            if !desc.consume_ready(dir) {
+                return Err(io::ErrorKind::WouldBlock.into());
+            }
+            self.hint[index(dir)].store(true, Release);
         }
         self.try_io(dir, op)
     }

@@ -200,3 +200,38 @@ fn loom_two_waiters_on_one_slot() {
         "readiness at a commit"
     );
 }
+
+/// `consume_ready` (tokio's `try_io` taking reported readiness) racing an
+/// event for new data: the consume happens before the caller's syscall,
+/// so data that arrives at any point is either seen by that syscall or
+/// still latched as `READY` afterwards — never both missed and unlatched,
+/// which would strand it with no further edge coming.
+#[test]
+fn loom_consume_ready_races_new_data() {
+    loom::model(|| {
+        let slot = Arc::new(Slot::new());
+        // An earlier event, already latched.
+        unblock(&slot);
+        // The socket's receive buffer: 1 while unread data is queued.
+        let data = Arc::new(AtomicUsize::new(0));
+        let peer = {
+            let (slot, data) = (slot.clone(), data.clone());
+            thread::spawn(move || {
+                // The kernel queues data, then epoll reports the edge.
+                data.store(1, SeqCst);
+                unblock(&slot);
+            })
+        };
+        if slot.consume_ready() {
+            // The caller's syscall: reads what is queued (or EAGAIN).
+            data.store(0, SeqCst);
+        }
+        peer.join().unwrap();
+        if data.load(SeqCst) == 1 {
+            assert!(
+                slot.is_ready(),
+                "unread data with no readiness latched: lost"
+            );
+        }
+    });
+}

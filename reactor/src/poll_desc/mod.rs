@@ -201,10 +201,10 @@ impl PollDesc {
         }
     }
 
-    /// Whether `dir` has readiness latched and not yet consumed (a
-    /// snapshot).
-    pub(crate) fn is_ready(&self, dir: Direction) -> bool {
-        self.slot(dir).is_ready()
+    /// Consumes `dir`'s latched readiness; returns whether there was some
+    /// (see `Slot::consume_ready`).
+    pub(crate) fn consume_ready(&self, dir: Direction) -> bool {
+        self.slot(dir).consume_ready()
     }
 
     /// The closed and error conditions its events have reported so far.

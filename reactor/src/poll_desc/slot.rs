@@ -243,8 +243,19 @@ impl Slot {
         }
     }
 
-    /// Whether readiness is latched and not consumed (a snapshot: it may
-    /// change right after).
+    /// Consumes latched readiness without waiting; returns whether there
+    /// was some. The same `READY → NIL` step that opens `poll_ready` (Go's
+    /// `netpollblock` finding `pdReady`), taken *before* the caller's
+    /// syscall, so that readiness reported after it is latched anew and
+    /// never lost. Any other state is left as it is.
+    pub(crate) fn consume_ready(&self) -> bool {
+        self.state
+            .compare_exchange(READY, NIL, AcqRel, Acquire)
+            .is_ok()
+    }
+
+    /// Whether readiness is latched and not consumed (for tests).
+    #[cfg(test)]
     pub(crate) fn is_ready(&self) -> bool {
         self.state.load(Acquire) == READY
     }

@@ -71,7 +71,11 @@ pub fn pipe() -> io::Result<(Sender, Receiver)> {
     let (read, write) = sys::socket::pipe()?;
     let receiver = Receiver::new(read);
     receiver.writer_seen.store(true, Relaxed);
-    Ok((Sender::new(write), receiver))
+    // Writable from the start, as tokio's new pipes are.
+    let sender = Sender {
+        source: Source::new(write).assume_ready(false, true),
+    };
+    Ok((sender, receiver))
 }
 
 /// How to open an end of a FIFO (tokio's `pipe::OpenOptions`): start with
