@@ -24,7 +24,7 @@ fn fill<B: BufMut + ?Sized, R>(
 ) -> io::Result<(usize, R)> {
     // SAFETY: `as_uninit_slice_mut` asks that nothing be read from the
     // slice and that no uninitialised byte be written to it. Its only user
-    // is `recv`, which is `sys::io::recv_uninit`,
+    // is `recv`, which is `sys::io::recv_uninit`, `sys::io::read_uninit`,
     // `sys::socket::recv_from_uninit` or
     // `sys::socket::recv_from_unix_uninit` (see the callers below): each
     // hands it to the kernel, which writes received (initialised) bytes
@@ -47,6 +47,12 @@ fn fill<B: BufMut + ?Sized, R>(
 /// One `recv` into `buf`'s spare capacity; returns the bytes received.
 pub(crate) fn recv<B: BufMut + ?Sized>(fd: BorrowedFd<'_>, buf: &mut B) -> io::Result<usize> {
     fill(buf, |chunk| Ok((sys::io::recv_uninit(fd, chunk)?, ()))).map(|(n, ())| n)
+}
+
+/// One `read` (of a pipe) into `buf`'s spare capacity; returns the bytes
+/// read.
+pub(crate) fn read<B: BufMut + ?Sized>(fd: BorrowedFd<'_>, buf: &mut B) -> io::Result<usize> {
+    fill(buf, |chunk| Ok((sys::io::read_uninit(fd, chunk)?, ()))).map(|(n, ())| n)
 }
 
 /// One `recvfrom` of an IP datagram into `buf`'s spare capacity; returns

@@ -525,7 +525,7 @@ impl Receiver {
     pub fn try_read_buf<B: bytes::BufMut>(&self, buf: &mut B) -> io::Result<usize> {
         let wants = buf.has_remaining_mut();
         self.source.try_io(Direction::Read, |fd| {
-            self.eof_or_no_writer_yet(read_buf(fd.as_fd(), buf), wants)
+            self.eof_or_no_writer_yet(crate::net::buf::read(fd.as_fd(), buf), wants)
         })
     }
 
@@ -615,29 +615,6 @@ impl Receiver {
             self.eof_or_no_writer_yet(sys::io::readv(fd.as_fd(), bufs), wants)
         })
     }
-}
-
-/// One `read` into `buf`'s next chunk of spare capacity, advancing `buf`
-/// by the bytes read; returns their count.
-#[cfg(feature = "tokio")]
-fn read_buf<B: bytes::BufMut + ?Sized>(fd: BorrowedFd<'_>, buf: &mut B) -> io::Result<usize> {
-    // SAFETY: `as_uninit_slice_mut` asks that nothing be read from the
-    // slice and that no uninitialised byte be written to it. Its only user
-    // is `sys::io::read_uninit`, which hands it to the kernel, which writes
-    // read (initialised) bytes and reads nothing.
-    let chunk = unsafe { buf.chunk_mut().as_uninit_slice_mut() };
-    let capacity = chunk.len();
-    let n = sys::io::read_uninit(fd, chunk)?;
-    assert!(
-        n <= capacity,
-        "a read reported more bytes than it was given"
-    );
-    // SAFETY: `advance_mut` asks that the next `n` bytes of the chunk be
-    // initialised. `read_uninit` initialised the first `n` bytes of the
-    // slice (it documents that), and the slice is the start of that chunk:
-    // `buf` has not been touched since `chunk_mut`.
-    unsafe { buf.advance_mut(n) };
-    Ok(n)
 }
 
 /// `futures::io::AsyncRead` (and tokio's, with the feature) for `$ty`,
