@@ -77,30 +77,11 @@ pub fn exhausted() -> u64 {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-    use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
-    use std::task::{Context, Poll, Wake, Waker};
+    use std::task::{Context, Poll};
 
     use super::*;
 
-    struct Count(AtomicUsize);
-
-    impl Count {
-        fn load(&self) -> usize {
-            self.0.load(SeqCst)
-        }
-    }
-
-    impl Wake for Count {
-        fn wake(self: Arc<Self>) {
-            self.0.fetch_add(1, SeqCst);
-        }
-    }
-
-    fn counting_waker() -> (Waker, Arc<Count>) {
-        let count = Arc::new(Count(AtomicUsize::new(0)));
-        (Waker::from(count.clone()), count)
-    }
+    use crate::test_waker::{counting_waker, woken};
 
     #[test]
     fn a_budget_allows_exactly_budget_operations_then_yields_and_wakes() {
@@ -114,7 +95,7 @@ mod tests {
             assert!(!has_budget_remaining());
             assert_eq!(poll_proceed(&mut cx), Poll::Pending);
         });
-        assert_eq!(count.load(), 1, "the task is woken to run again");
+        assert_eq!(woken(&count), 1, "the task is woken to run again");
         assert_eq!(exhausted(), before + 1);
         assert_eq!(
             poll_proceed(&mut cx),

@@ -34,6 +34,8 @@ mod queues;
 mod registry;
 mod shutdown;
 pub mod sys;
+#[cfg(test)]
+mod test_waker;
 pub mod time;
 mod token;
 mod wake_signal;

@@ -15,6 +15,9 @@ pub(crate) use loom::sync::atomic::{
     AtomicBool, AtomicPtr, AtomicU8, AtomicU32, AtomicUsize, Ordering,
 };
 
+/// Only the tests' counting waker (`test_waker.rs`) uses it outside loom.
+#[cfg(all(not(loom), test))]
+pub(crate) use std::sync::atomic::AtomicUsize;
 #[cfg(not(loom))]
 pub(crate) use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU8, AtomicU32, Ordering};
 

@@ -11,8 +11,7 @@
 //! LOOM_MAX_PREEMPTIONS=2 cargo test -p netloop-reactor --lib --release loom_`.
 
 use std::io;
-use std::sync::Arc as StdArc;
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::{Context, Poll, Waker};
 
 use loom::sync::Arc;
 use loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
@@ -20,24 +19,8 @@ use loom::thread;
 
 use super::slot::{Slot, coverage};
 use super::{Direction, PollDesc};
+use crate::test_waker::{Count as Counter, counting_waker, woken};
 use crate::token::Token;
-
-struct Counter(AtomicUsize);
-
-impl Wake for Counter {
-    fn wake(self: StdArc<Self>) {
-        self.0.fetch_add(1, SeqCst);
-    }
-}
-
-fn counting_waker() -> (Waker, StdArc<Counter>) {
-    let counter = StdArc::new(Counter(AtomicUsize::new(0)));
-    (Waker::from(counter.clone()), counter)
-}
-
-fn woken(counter: &Counter) -> usize {
-    counter.0.load(SeqCst)
-}
 
 fn ok() -> Result<(), ()> {
     Ok(())

@@ -4,30 +4,14 @@
 use std::io;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::{Context, Poll, Waker};
 
 use super::slot::Slot;
 use super::{Direction, PollDesc};
 use crate::sys::EventBits;
 use crate::token::Token;
 
-/// A waker that counts its wake-ups.
-struct Counter(AtomicUsize);
-
-impl Wake for Counter {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, SeqCst);
-    }
-}
-
-fn counting_waker() -> (Waker, Arc<Counter>) {
-    let counter = Arc::new(Counter(AtomicUsize::new(0)));
-    (Waker::from(counter.clone()), counter)
-}
-
-fn woken(counter: &Counter) -> usize {
-    counter.0.load(SeqCst)
-}
+use crate::test_waker::{counting_waker, woken};
 
 fn ok() -> Result<(), ()> {
     Ok(())

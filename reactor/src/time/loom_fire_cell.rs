@@ -9,36 +9,14 @@
 //! Run with `RUSTFLAGS="--cfg loom -C debug-assertions"
 //! LOOM_MAX_PREEMPTIONS=2 cargo test -p netloop-reactor --lib --release loom_`.
 
-use std::sync::Arc as StdArc;
-use std::task::{Poll, Wake, Waker};
+use std::task::Poll;
 
 use loom::sync::Arc;
-use loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use loom::thread;
 
 use super::fire_cell::{FireCell, coverage};
 
-struct Counter(AtomicUsize);
-
-impl Wake for Counter {
-    fn wake(self: StdArc<Self>) {
-        self.0.fetch_add(1, SeqCst);
-    }
-}
-
-fn counting_waker() -> (Waker, StdArc<Counter>) {
-    let counter = StdArc::new(Counter(AtomicUsize::new(0)));
-    (Waker::from(counter.clone()), counter)
-}
-
-fn woken(counter: &Counter) -> usize {
-    counter.0.load(SeqCst)
-}
-
-/// Clones of the counter's waker still alive (the model holds one `Arc`).
-fn alive(counter: &StdArc<Counter>) -> usize {
-    StdArc::strong_count(counter) - 1
-}
+use crate::test_waker::{alive, counting_waker, woken};
 
 /// The wheel's thread: fire, then wake outside.
 fn spawn_firer(cell: &Arc<FireCell>) -> thread::JoinHandle<()> {

@@ -1,32 +1,9 @@
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
-use std::task::{Poll, Wake, Waker};
+use std::task::{Poll, Waker};
 
 use super::FireCell;
 
-/// Counts its wake-ups; `Arc::strong_count` counts the wakers alive.
-#[derive(Default)]
-struct Count(AtomicUsize);
-
-impl Wake for Count {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, SeqCst);
-    }
-}
-
-fn counting_waker() -> (Waker, Arc<Count>) {
-    let count = Arc::new(Count::default());
-    (Waker::from(count.clone()), count)
-}
-
-fn woken(count: &Count) -> usize {
-    count.0.load(SeqCst)
-}
-
-/// Wakers of `count`'s task still alive besides the `Arc` the test holds.
-fn alive(count: &Arc<Count>) -> usize {
-    Arc::strong_count(count) - 1
-}
+use crate::test_waker::{alive, counting_waker, woken};
 
 fn fire(cell: &FireCell) -> bool {
     cell.fire().map(Waker::wake).is_some()
