@@ -16,7 +16,6 @@
 #[macro_use]
 mod support;
 
-use std::future::Future;
 use std::io::{ErrorKind, IoSlice, Read, Write};
 use std::net::Shutdown;
 use std::pin::pin;
@@ -30,7 +29,7 @@ use netloop::net::{TcpListener, TcpStream};
 use netloop::runtime::{Builder, Runtime};
 use netloop::time::{self, Instant};
 
-use support::{fd_leak_checked, poll_once};
+use support::{bounded, fd_leak_checked, poll_once};
 
 /// A bound on waits that should end at once, or as soon as the peer acts.
 const GENEROUS: Duration = Duration::from_secs(10);
@@ -48,14 +47,6 @@ async fn pair() -> (TcpStream, TcpStream) {
     assert_eq!(client.peer_addr().unwrap(), server.local_addr().unwrap());
     assert_eq!(server.local_addr().unwrap(), addr);
     (client, server)
-}
-
-/// Runs `future`, failing the test if it takes longer than [`GENEROUS`].
-async fn bounded<F: Future>(what: &str, future: F) -> F::Output {
-    match time::timeout(GENEROUS, future).await {
-        Ok(value) => value,
-        Err(_) => panic!("{what} did not finish within {GENEROUS:?}"),
-    }
 }
 
 /// Echoes everything `stream` reads until EOF, then shuts writing down.

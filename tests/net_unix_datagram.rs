@@ -9,39 +9,13 @@ mod support;
 
 use std::io::ErrorKind;
 use std::net::Shutdown;
-use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use netloop::net::UnixDatagram;
 use netloop::time::timeout;
 
-use support::FdCheck;
-
-/// A socket path in the temp dir that no other test (or run) uses; removed
-/// on drop.
-struct TempPath(PathBuf);
-
-impl TempPath {
-    fn new(name: &str) -> TempPath {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let unique = format!(
-            "netloop-dgram-{}-{}-{name}.sock",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        );
-        let path = std::env::temp_dir().join(unique);
-        let _ = std::fs::remove_file(&path);
-        TempPath(path)
-    }
-}
-
-impl Drop for TempPath {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
-}
+use support::{FdCheck, TempPath};
 
 #[netloop::test]
 async fn a_pair_talks_both_ways() {

@@ -13,8 +13,6 @@ mod support;
 use std::fs::File;
 use std::io::{ErrorKind, IoSlice, IoSliceMut, Write};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use futures::io::{AsyncReadExt, AsyncWriteExt};
@@ -23,43 +21,11 @@ use netloop::net::unix::pipe::{self, OpenOptions, Receiver, Sender};
 use netloop::reactor::sys::{fd::mkfifo, socket::is_nonblocking};
 use netloop::time::{Instant, timeout};
 
-use support::FdCheck;
+use support::{FdCheck, TempDir, bounded};
 
 /// `ENXIO` on Linux (every architecture): a FIFO opened for writing,
 /// nonblocking, with no reader.
 const ENXIO: i32 = 6;
-
-/// A directory in the temp dir that no other test (or run) uses; removed
-/// with what is in it on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let unique = format!(
-            "netloop-pipe-{}-{}-{name}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        );
-        let dir = std::env::temp_dir().join(unique);
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir(&dir).unwrap();
-        TempDir(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// Bounds a step of a test.
-async fn bounded<F: Future>(what: &str, future: F) -> F::Output {
-    timeout(Duration::from_secs(20), future)
-        .await
-        .unwrap_or_else(|_| panic!("{what} did not finish within 20 s"))
-}
 
 /// 1 MiB that is not one byte repeated.
 fn mebibyte() -> Vec<u8> {

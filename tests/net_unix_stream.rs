@@ -11,47 +11,13 @@ mod support;
 
 use std::io::ErrorKind;
 use std::os::unix::fs::MetadataExt;
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use futures::io::{AsyncReadExt, AsyncWriteExt};
 use netloop::net::unix::{OwnedReadHalf, OwnedWriteHalf, ReuniteError, UCred};
 use netloop::net::{UnixListener, UnixStream};
-use netloop::time::timeout;
 
-use support::FdCheck;
-
-/// A socket path in the temp dir that no other test (or run) uses; removed
-/// on drop.
-struct TempPath(PathBuf);
-
-impl TempPath {
-    fn new(name: &str) -> TempPath {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let unique = format!(
-            "netloop-{}-{}-{name}.sock",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        );
-        let path = std::env::temp_dir().join(unique);
-        let _ = std::fs::remove_file(&path);
-        TempPath(path)
-    }
-}
-
-impl Drop for TempPath {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
-}
-
-/// Bounds a step of a test.
-async fn bounded<F: Future>(what: &str, future: F) -> F::Output {
-    timeout(Duration::from_secs(20), future)
-        .await
-        .unwrap_or_else(|_| panic!("{what} did not finish within 20 s"))
-}
+use support::{FdCheck, TempPath, bounded};
 
 #[netloop::test]
 async fn echo_through_a_listener_in_the_temp_dir() {

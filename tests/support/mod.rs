@@ -411,3 +411,59 @@ impl Drop for FdCheck {
         FD_CHECK_FREED.notify_one();
     }
 }
+
+/// A unique name in the temp dir for this process and test: `name` plus
+/// the pid and a counter, so that parallel tests and runs never meet.
+fn unique_temp(prefix: &str, name: &str) -> std::path::PathBuf {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    std::env::temp_dir().join(format!(
+        "netloop-{prefix}-{}-{n}-{name}",
+        std::process::id()
+    ))
+}
+
+/// A socket path in the temp dir that no other test (or run) uses; the
+/// file is removed on drop.
+pub(crate) struct TempPath(pub(crate) std::path::PathBuf);
+
+impl TempPath {
+    pub(crate) fn new(name: &str) -> TempPath {
+        let path = unique_temp("sock", &format!("{name}.sock"));
+        let _ = std::fs::remove_file(&path);
+        TempPath(path)
+    }
+}
+
+impl Drop for TempPath {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// A directory in the temp dir that no other test (or run) uses; removed
+/// with what is in it on drop.
+pub(crate) struct TempDir(pub(crate) std::path::PathBuf);
+
+impl TempDir {
+    pub(crate) fn new(name: &str) -> TempDir {
+        let dir = unique_temp("dir", name);
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir(&dir).expect("create a temp dir");
+        TempDir(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Bounds one step of an async test by [`WAIT_LIMIT`] (on the runtime's
+/// clock), failing the test with `what` if it takes longer.
+pub(crate) async fn bounded<F: Future>(what: &str, future: F) -> F::Output {
+    netloop::time::timeout(WAIT_LIMIT, future)
+        .await
+        .unwrap_or_else(|_| panic!("{what} did not finish within {WAIT_LIMIT:?}"))
+}
