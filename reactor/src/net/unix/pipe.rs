@@ -213,52 +213,6 @@ impl Sender {
         }
     }
 
-    /// Wraps a [`File`] that is a FIFO (or pipe) opened for writing, and
-    /// sets it nonblocking (tokio's `from_file`).
-    ///
-    /// # Errors
-    ///
-    /// `InvalidInput` when the file is not a pipe or not opened for
-    /// writing; the `fstat` / `fcntl` errors.
-    pub fn from_file(file: File) -> io::Result<Sender> {
-        Sender::from_owned_fd(file.into())
-    }
-
-    /// Wraps an fd that is a pipe or FIFO opened for writing, and sets it
-    /// nonblocking (tokio's `from_owned_fd`). `O_NONBLOCK` belongs to the
-    /// open file description: copies of the fd (a `dup`, a child's) turn
-    /// nonblocking too.
-    ///
-    /// # Errors
-    ///
-    /// As for [`from_file`](Self::from_file).
-    pub fn from_owned_fd(owned_fd: OwnedFd) -> io::Result<Sender> {
-        prepare(owned_fd.as_fd(), End::Sender)?;
-        Ok(Sender::new(owned_fd))
-    }
-
-    /// Wraps a [`File`] as it is: the caller vouches that it is a pipe or
-    /// FIFO opened for writing, in nonblocking mode (tokio's
-    /// `from_file_unchecked`).
-    ///
-    /// # Errors
-    ///
-    /// Never, today; the signature is tokio's.
-    pub fn from_file_unchecked(file: File) -> io::Result<Sender> {
-        Sender::from_owned_fd_unchecked(file.into())
-    }
-
-    /// Wraps an fd as it is, as
-    /// [`from_file_unchecked`](Self::from_file_unchecked) does (tokio's
-    /// `from_owned_fd_unchecked`).
-    ///
-    /// # Errors
-    ///
-    /// Never, today; the signature is tokio's.
-    pub fn from_owned_fd_unchecked(owned_fd: OwnedFd) -> io::Result<Sender> {
-        Ok(Sender::new(owned_fd))
-    }
-
     /// Waits until any of `interest` may be ready, and says which (tokio's
     /// `ready`). Once every reader is gone the pipe reports `EPOLLERR`,
     /// which shows here as [`Ready::WRITE_CLOSED`] (with `WRITABLE`), and
@@ -355,28 +309,6 @@ impl Sender {
         self.source.set_deadline(Direction::Write, deadline)
     }
 
-    /// Deregisters the end and returns its fd in blocking mode (tokio's
-    /// `into_blocking_fd`): what a child process's stdio wants.
-    ///
-    /// # Errors
-    ///
-    /// The `fcntl` error.
-    pub fn into_blocking_fd(self) -> io::Result<OwnedFd> {
-        let fd = self.into_nonblocking_fd()?;
-        sys::fd::set_nonblocking(fd.as_fd(), false)?;
-        Ok(fd)
-    }
-
-    /// Deregisters the end and returns its fd, still nonblocking (tokio's
-    /// `into_nonblocking_fd`).
-    ///
-    /// # Errors
-    ///
-    /// Never, today; the signature is tokio's.
-    pub fn into_nonblocking_fd(self) -> io::Result<OwnedFd> {
-        Ok(self.source.into_inner())
-    }
-
     fn poll_write_bytes(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         self.source
             .poll_io(Direction::Write, cx, |fd| sys::io::write(fd.as_fd(), buf))
@@ -413,51 +345,6 @@ impl Receiver {
             source: Source::new(fd),
             writer_seen: AtomicBool::new(false),
         }
-    }
-
-    /// Wraps a [`File`] that is a FIFO (or pipe) opened for reading, and
-    /// sets it nonblocking (tokio's `from_file`).
-    ///
-    /// # Errors
-    ///
-    /// `InvalidInput` when the file is not a pipe or not opened for
-    /// reading; the `fstat` / `fcntl` errors.
-    pub fn from_file(file: File) -> io::Result<Receiver> {
-        Receiver::from_owned_fd(file.into())
-    }
-
-    /// Wraps an fd that is a pipe or FIFO opened for reading, and sets it
-    /// nonblocking (tokio's `from_owned_fd`). `O_NONBLOCK` belongs to the
-    /// open file description: copies of the fd turn nonblocking too.
-    ///
-    /// # Errors
-    ///
-    /// As for [`from_file`](Self::from_file).
-    pub fn from_owned_fd(owned_fd: OwnedFd) -> io::Result<Receiver> {
-        prepare(owned_fd.as_fd(), End::Receiver)?;
-        Ok(Receiver::new(owned_fd))
-    }
-
-    /// Wraps a [`File`] as it is: the caller vouches that it is a pipe or
-    /// FIFO opened for reading, in nonblocking mode (tokio's
-    /// `from_file_unchecked`).
-    ///
-    /// # Errors
-    ///
-    /// Never, today; the signature is tokio's.
-    pub fn from_file_unchecked(file: File) -> io::Result<Receiver> {
-        Receiver::from_owned_fd_unchecked(file.into())
-    }
-
-    /// Wraps an fd as it is, as
-    /// [`from_file_unchecked`](Self::from_file_unchecked) does (tokio's
-    /// `from_owned_fd_unchecked`).
-    ///
-    /// # Errors
-    ///
-    /// Never, today; the signature is tokio's.
-    pub fn from_owned_fd_unchecked(owned_fd: OwnedFd) -> io::Result<Receiver> {
-        Ok(Receiver::new(owned_fd))
     }
 
     /// Waits until any of `interest` may be ready, and says which (tokio's
@@ -552,28 +439,6 @@ impl Receiver {
     /// Called outside a netloop runtime, or the end's loop shut down.
     pub fn set_read_deadline(&self, deadline: Option<Instant>) -> io::Result<()> {
         self.source.set_deadline(Direction::Read, deadline)
-    }
-
-    /// Deregisters the end and returns its fd in blocking mode (tokio's
-    /// `into_blocking_fd`).
-    ///
-    /// # Errors
-    ///
-    /// The `fcntl` error.
-    pub fn into_blocking_fd(self) -> io::Result<OwnedFd> {
-        let fd = self.into_nonblocking_fd()?;
-        sys::fd::set_nonblocking(fd.as_fd(), false)?;
-        Ok(fd)
-    }
-
-    /// Deregisters the end and returns its fd, still nonblocking (tokio's
-    /// `into_nonblocking_fd`).
-    ///
-    /// # Errors
-    ///
-    /// Never, today; the signature is tokio's.
-    pub fn into_nonblocking_fd(self) -> io::Result<OwnedFd> {
-        Ok(self.source.into_inner())
     }
 
     /// A read's result, with `Ok(0)` for a non-empty buffer turned into
@@ -721,6 +586,89 @@ impl_receiver_read!([] Receiver);
 impl_receiver_read!(['a] &'a Receiver);
 impl_sender_write!([] Sender);
 impl_sender_write!(['a] &'a Sender);
+
+/// The constructors from files and fds and the conversions back (tokio's
+/// `from_file`, `from_owned_fd`, their `_unchecked` forms,
+/// `into_blocking_fd`, `into_nonblocking_fd`), written once for both ends:
+/// `$end` says which access mode `prepare` checks, `$mode` names it in the
+/// docs.
+macro_rules! end_conversions {
+    ($ty:ident, $end:expr, $mode:literal) => {
+        impl $ty {
+            #[doc = concat!("Wraps a [`File`] that is a FIFO (or pipe) opened for ", $mode, ", and")]
+            /// sets it nonblocking (tokio's `from_file`).
+            ///
+            /// # Errors
+            ///
+            #[doc = concat!("`InvalidInput` when the file is not a pipe or not opened for ", $mode, ";")]
+            /// the `fstat` / `fcntl` errors.
+            pub fn from_file(file: File) -> io::Result<$ty> {
+                $ty::from_owned_fd(file.into())
+            }
+
+            #[doc = concat!("Wraps an fd that is a pipe or FIFO opened for ", $mode, ", and sets it")]
+            /// nonblocking (tokio's `from_owned_fd`). `O_NONBLOCK` belongs to
+            /// the open file description: copies of the fd (a `dup`, a
+            /// child's) turn nonblocking too.
+            ///
+            /// # Errors
+            ///
+            /// As for [`from_file`](Self::from_file).
+            pub fn from_owned_fd(owned_fd: OwnedFd) -> io::Result<$ty> {
+                prepare(owned_fd.as_fd(), $end)?;
+                Ok($ty::new(owned_fd))
+            }
+
+            /// Wraps a [`File`] as it is: the caller vouches that it is a
+            #[doc = concat!("pipe or FIFO opened for ", $mode, ", in nonblocking mode (tokio's")]
+            /// `from_file_unchecked`).
+            ///
+            /// # Errors
+            ///
+            /// Never, today; the signature is tokio's.
+            pub fn from_file_unchecked(file: File) -> io::Result<$ty> {
+                $ty::from_owned_fd_unchecked(file.into())
+            }
+
+            /// Wraps an fd as it is, as
+            /// [`from_file_unchecked`](Self::from_file_unchecked) does
+            /// (tokio's `from_owned_fd_unchecked`).
+            ///
+            /// # Errors
+            ///
+            /// Never, today; the signature is tokio's.
+            pub fn from_owned_fd_unchecked(owned_fd: OwnedFd) -> io::Result<$ty> {
+                Ok($ty::new(owned_fd))
+            }
+
+            /// Deregisters the end and returns its fd in blocking mode
+            /// (tokio's `into_blocking_fd`): what a child process's stdio
+            /// wants.
+            ///
+            /// # Errors
+            ///
+            /// The `fcntl` error.
+            pub fn into_blocking_fd(self) -> io::Result<OwnedFd> {
+                let fd = self.into_nonblocking_fd()?;
+                sys::fd::set_nonblocking(fd.as_fd(), false)?;
+                Ok(fd)
+            }
+
+            /// Deregisters the end and returns its fd, still nonblocking
+            /// (tokio's `into_nonblocking_fd`).
+            ///
+            /// # Errors
+            ///
+            /// Never, today; the signature is tokio's.
+            pub fn into_nonblocking_fd(self) -> io::Result<OwnedFd> {
+                Ok(self.source.into_inner())
+            }
+        }
+    };
+}
+
+end_conversions!(Sender, End::Sender, "writing");
+end_conversions!(Receiver, End::Receiver, "reading");
 
 /// `AsFd`, `AsRawFd` and `Debug` (the fd) for a pipe end.
 macro_rules! impl_end_traits {
