@@ -7,6 +7,8 @@
 //! (`EMFILE`, in a child process with a low `RLIMIT_NOFILE`) pauses with
 //! bounded CPU and serves again once fds free up.
 
+mod support;
+
 use std::io::{Read, Write};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
@@ -16,6 +18,7 @@ use std::time::{Duration, Instant};
 use futures::io::{AsyncReadExt, AsyncWriteExt};
 use netloop::net::{TcpListener, TcpSocket, TcpStream};
 use netloop::runtime::{Builder, Handle, LoopStats, Runtime, SourceAddrHash};
+use support::{FdCheck, open_fd_count};
 
 const LOOPS: usize = 4;
 
@@ -26,13 +29,6 @@ fn runtime(balancer: Option<SourceAddrHash>) -> Runtime {
         builder.balancer(b);
     }
     builder.build().unwrap()
-}
-
-/// The tests of this file count the process's fds: one at a time.
-static FD_COUNTING: Mutex<()> = Mutex::new(());
-
-fn open_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd").unwrap().count()
 }
 
 /// Echoes one message per read until EOF, recording the loop it ran on.
@@ -99,8 +95,7 @@ fn stats_delta(before: &[LoopStats], after: &[LoopStats]) -> Vec<u64> {
 
 #[test]
 fn round_robin_spreads_a_thousand_connections_and_their_events_stay_on_their_loops() {
-    let _one_at_a_time = FD_COUNTING.lock().unwrap_or_else(|e| e.into_inner());
-    let fds = open_fds();
+    let fds = FdCheck::start_counting(open_fd_count);
     let rt = runtime(None);
     let seen = Arc::new(Mutex::new(Vec::new()));
     let server = rt
@@ -144,12 +139,13 @@ fn round_robin_spreads_a_thousand_connections_and_their_events_stay_on_their_loo
     assert_eq!(after[0].accepts, 1000, "loop 0 is the main reactor");
     drop(server);
     drop(rt);
-    assert_eq!(open_fds(), fds, "fds leaked");
+    fds.finish_blocking();
 }
 
 #[test]
 fn source_ip_hash_keeps_one_client_ip_on_one_loop() {
-    let _one_at_a_time = FD_COUNTING.lock().unwrap_or_else(|e| e.into_inner());
+    // One fd-counting test at a time (this one counts nothing itself).
+    let _one_at_a_time = FdCheck::start_counting(open_fd_count);
     let rt = runtime(Some(SourceAddrHash::new()));
     let seen = Arc::new(Mutex::new(Vec::new()));
     let server = rt
@@ -181,8 +177,7 @@ fn source_ip_hash_keeps_one_client_ip_on_one_loop() {
 
 #[test]
 fn reuseport_mode_serves_on_every_loop_and_stop_ends_accepting() {
-    let _one_at_a_time = FD_COUNTING.lock().unwrap_or_else(|e| e.into_inner());
-    let fds = open_fds();
+    let fds = FdCheck::start_counting(open_fd_count);
     let rt = runtime(None);
     let seen = Arc::new(Mutex::new(Vec::new()));
     let server = rt
@@ -218,7 +213,7 @@ fn reuseport_mode_serves_on_every_loop_and_stop_ends_accepting() {
         }
     }
     drop(rt);
-    assert_eq!(open_fds(), fds, "fds leaked");
+    fds.finish_blocking();
 }
 
 /// CPU time (user + system) of process `pid`, from `/proc/<pid>/stat`.
@@ -237,7 +232,8 @@ fn an_accept_loop_starved_of_fds_pauses_and_serves_again_once_fds_free_up() {
     if std::env::var(STARVED_CHILD).is_ok() {
         return starved_server();
     }
-    let _one_at_a_time = FD_COUNTING.lock().unwrap_or_else(|e| e.into_inner());
+    // One fd-counting test at a time (this one counts nothing itself).
+    let _one_at_a_time = FdCheck::start_counting(open_fd_count);
     let mut child = std::process::Command::new(std::env::current_exe().unwrap())
         .args([
             "an_accept_loop_starved_of_fds_pauses_and_serves_again_once_fds_free_up",
@@ -370,7 +366,7 @@ fn starved_server() {
             })
         })
         .unwrap();
-    let open = open_fds() as u64;
+    let open = open_fd_count() as u64;
     netloop::reactor::sys::resource::set_nofile_soft_limit(open + 8).unwrap();
     println!("ADDR {}", server.local_addr());
     rx.recv_timeout(Duration::from_secs(60)).unwrap();

@@ -261,32 +261,16 @@ pub(crate) fn open_fd_count() -> usize {
         .saturating_sub(1)
 }
 
-/// Serializes the tests of one binary that count fds: the harness runs a
-/// binary's tests on parallel threads, and each opens sockets.
-static FD_COUNTED: Mutex<()> = Mutex::new(());
-
-/// Runs `body` under the [`watchdog`], serialized with the other
-/// fd-counting tests of the binary, and then fails if the process has
-/// more fds open than before `body` ran, once the runtime has had
-/// [`WAIT_LIMIT`] to let go of them. `body` should build its runtime
-/// itself, so that the runtime's own fds are gone by the end too.
+/// Runs `body` under the [`watchdog`] inside an [`FdCheck`] that counts
+/// *every* fd ([`open_fd_count`]: the runtime's epoll and eventfd too), so
+/// `body` should build and drop its runtime itself; fails if the process
+/// has more fds open afterwards, once the runtime has had [`WAIT_LIMIT`]
+/// to let go of them.
 #[track_caller]
 pub(crate) fn fd_leak_checked<T: Send + 'static>(body: impl FnOnce() -> T + Send + 'static) -> T {
-    let _serial = FD_COUNTED.lock().unwrap_or_else(|e| e.into_inner());
-    let before = open_fd_count();
+    let check = FdCheck::start_counting(open_fd_count);
     let value = watchdog(body);
-    let deadline = Instant::now() + WAIT_LIMIT;
-    loop {
-        let now = open_fd_count();
-        if now <= before {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "fd leak: {before} fds open before the test, still {now} after {WAIT_LIMIT:?}"
-        );
-        thread::sleep(Duration::from_millis(5));
-    }
+    check.finish_blocking();
     value
 }
 
@@ -371,35 +355,61 @@ static FD_CHECK_FREED: std::sync::Condvar = std::sync::Condvar::new();
 #[derive(Debug)]
 pub(crate) struct FdCheck {
     before: usize,
+    /// What is counted: [`non_runtime_fd_count`] or [`open_fd_count`].
+    count: fn() -> usize,
 }
 
 impl FdCheck {
+    /// Counts [`non_runtime_fd_count`].
     pub(crate) fn start() -> FdCheck {
+        FdCheck::start_counting(non_runtime_fd_count)
+    }
+
+    /// Waits for the other fd-checking tests of the binary, then counts
+    /// with `count`.
+    pub(crate) fn start_counting(count: fn() -> usize) -> FdCheck {
         let mut held = FD_CHECK_HELD.lock().unwrap_or_else(|e| e.into_inner());
         while *held {
             held = FD_CHECK_FREED.wait(held).unwrap_or_else(|e| e.into_inner());
         }
         *held = true;
         FdCheck {
-            before: non_runtime_fd_count(),
+            before: count(),
+            count,
         }
     }
 
+    /// Whether the count is back to (or below) its start; panics once
+    /// `deadline` has passed without that.
+    fn settled(&self, deadline: Instant) -> bool {
+        let now = (self.count)();
+        // Fewer is fine: the previous test's runtime (dropped after its
+        // check let this one start) may close leftovers meanwhile.
+        if now <= self.before {
+            return true;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "fd leak: {} fds open before the test, {now} after {WAIT_LIMIT:?}",
+            self.before
+        );
+        false
+    }
+
+    /// Waits (sleeping on the runtime) until the count is back.
     pub(crate) async fn finish(self) {
         let deadline = Instant::now() + WAIT_LIMIT;
-        loop {
-            let now = non_runtime_fd_count();
-            // Fewer is fine: the previous test's runtime (dropped after its
-            // check let this one start) may close leftovers meanwhile.
-            if now <= self.before {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "fd leak: {} fds (sockets, files) open before the test, {now} after {WAIT_LIMIT:?}",
-                self.before
-            );
+        while !self.settled(deadline) {
             netloop::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
+    /// Waits (sleeping the thread: no runtime needed) until the count is
+    /// back.
+    pub(crate) fn finish_blocking(self) {
+        let deadline = Instant::now() + WAIT_LIMIT;
+        while !self.settled(deadline) {
+            thread::sleep(Duration::from_millis(5));
         }
     }
 }
