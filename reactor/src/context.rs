@@ -81,6 +81,22 @@ pub fn set_entered(ctx: Option<Arc<dyn IoContext>>) -> Option<Arc<dyn IoContext>
     replace(&ENTERED, ctx)
 }
 
+/// Runs `f` on this thread's context (its loop's, else its entered
+/// runtime's), borrowed: no reference count is touched.
+fn with_current<R>(f: impl FnOnce(Option<&dyn IoContext>) -> R) -> R {
+    let mut f = Some(f);
+    for key in [&LOOP, &ENTERED] {
+        let ran = key.try_with(|cell| match cell.try_borrow() {
+            Ok(ctx) if ctx.is_some() => Some((f.take().expect("called once"))(ctx.as_deref())),
+            _ => None,
+        });
+        if let Ok(Some(r)) = ran {
+            return r;
+        }
+    }
+    (f.take().expect("not called yet"))(None)
+}
+
 /// This thread's context: its loop's, else its entered runtime's.
 pub fn current() -> Option<Arc<dyn IoContext>> {
     let get = |key: &'static std::thread::LocalKey<RefCell<Option<Arc<dyn IoContext>>>>| {
@@ -92,9 +108,9 @@ pub fn current() -> Option<Arc<dyn IoContext>> {
 }
 
 /// The liveness token of the runtime this thread is in, if any (see
-/// [`IoContext::runtime_token`]).
+/// [`IoContext::runtime_token`]). Called for every socket made.
 pub fn runtime_token() -> Option<Weak<()>> {
-    current().map(|ctx| ctx.runtime_token())
+    with_current(|ctx| ctx.map(IoContext::runtime_token))
 }
 
 /// The driver a socket first polled on this thread joins.
