@@ -58,7 +58,7 @@ macro_rules! datagram_methods {
             cx: &mut std::task::Context<'_>,
             buf: &[u8],
         ) -> std::task::Poll<std::io::Result<usize>> {
-            $source.poll_send(cx, buf)
+            $source.poll_send_datagram(cx, buf)
         }
 
         $(#[$try_send])*
@@ -84,7 +84,7 @@ macro_rules! datagram_methods {
             cx: &mut std::task::Context<'_>,
             buf: &mut [u8],
         ) -> std::task::Poll<std::io::Result<usize>> {
-            $source.poll_recv(cx, buf)
+            $source.poll_recv_datagram(cx, buf)
         }
 
         /// Polls a [`recv`](Self::recv) into tokio's `ReadBuf` (tokio's
@@ -95,7 +95,7 @@ macro_rules! datagram_methods {
             cx: &mut std::task::Context<'_>,
             buf: &mut tokio::io::ReadBuf<'_>,
         ) -> std::task::Poll<std::io::Result<()>> {
-            $source.poll_recv_buf(cx, buf)
+            $source.poll_recv_datagram_buf(cx, buf)
         }
 
         /// Receives one datagram from the connected peer without waiting

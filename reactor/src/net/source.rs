@@ -1,6 +1,5 @@
 //! `Source`: one socket (a std type owning the fd) with its lazy
-//! registration and per-direction readiness hints — what every netloop
-//! socket type is built on.
+//! registration — what every netloop socket type is built on.
 //!
 //! Registration is lazy (DESIGN §3): nothing joins a poller until the first
 //! operation that may have to wait, which registers the fd with the poller
@@ -12,13 +11,14 @@
 //! with the shutdown error); one made outside any runtime joins whichever
 //! first polls it.
 //!
-//! Operations are optimistic ([`PollDesc::poll_io`]): try the syscall, wait
-//! in the direction's slot only on `EAGAIN`. The *hints* give `readable()` /
-//! `writable()` tokio's meaning — "the socket may be ready until an
-//! operation says otherwise": a reported readiness is remembered until an
-//! operation in that direction fails with `WouldBlock`, because an
-//! edge-triggered slot alone would wait for the *next* edge even though
-//! data is still queued.
+//! Operations are optimistic ([`PollDesc::poll_io`]): reset the slot (Go's
+//! `pollReset`), try the syscall, wait in the direction's slot only on
+//! `EAGAIN` — or, after a short read or write on a stream, before the next
+//! syscall (tokio's rule). The descriptor's per-direction *hints* also give
+//! `readable()` / `writable()` tokio's meaning — "the socket may be ready
+//! until an operation says otherwise". Before registration a socket can
+//! only *assume* readiness (accepted streams, fresh pairs), which its
+//! registration then records.
 //!
 //! This file knows the registration and readiness protocol, not what the
 //! socket is (TCP, UDP, Unix) nor any executor.
@@ -33,7 +33,7 @@ use std::task::{Context, Poll, ready};
 
 use crate::context::{self, Driver};
 use crate::io::{Interest, Ready};
-use crate::poll_desc::{Direction, PollDesc};
+use crate::poll_desc::{self, Direction, PollDesc};
 use crate::time::Instant;
 
 /// A socket and its (lazy) place in a poller.
@@ -41,9 +41,10 @@ pub(crate) struct Source<S: AsFd> {
     /// `None` only after [`Source::into_inner`] took it.
     io: Option<S>,
     registration: OnceLock<Registration>,
-    /// Read, write: readiness was reported and no operation in that
-    /// direction has met `EAGAIN` since.
-    hint: [AtomicBool; 2],
+    /// Read, write: readiness assumed at creation and not disproven by an
+    /// operation before registration; recorded in the descriptor's hints
+    /// when it registers.
+    assumed: [AtomicBool; 2],
     /// The runtime the socket was created in (none: created outside any):
     /// once it has shut down, the socket registers nowhere, as a tokio
     /// socket belongs to its runtime.
@@ -62,7 +63,7 @@ impl<S: AsFd> Source<S> {
         Source {
             io: Some(io),
             registration: OnceLock::new(),
-            hint: [AtomicBool::new(false), AtomicBool::new(false)],
+            assumed: [AtomicBool::new(false), AtomicBool::new(false)],
             home: context::runtime_token(),
         }
     }
@@ -71,8 +72,8 @@ impl<S: AsFd> Source<S> {
     /// does for accepted streams and fresh pairs): `readable()` /
     /// `writable()` return at once until an operation meets `WouldBlock`.
     pub(crate) fn assume_ready(self, read: bool, write: bool) -> Source<S> {
-        self.hint[0].store(read, Release);
-        self.hint[1].store(write, Release);
+        self.assumed[0].store(read, Release);
+        self.assumed[1].store(write, Release);
         self
     }
 
@@ -125,6 +126,11 @@ impl<S: AsFd> Source<S> {
             }
             Err(e) => return Err(e),
         };
+        for dir in [Direction::Read, Direction::Write] {
+            if self.assumed[index(dir)].load(Acquire) {
+                desc.mark_seen(dir);
+            }
+        }
         let reg = Registration {
             desc,
             driver: Arc::downgrade(&driver),
@@ -137,31 +143,44 @@ impl<S: AsFd> Source<S> {
         Ok(&self.registration.get().expect("set above").desc)
     }
 
-    fn note_would_block<R>(&self, dir: Direction, result: &io::Result<R>) {
-        if matches!(result, Err(e) if e.kind() == io::ErrorKind::WouldBlock) {
-            self.hint[index(dir)].store(false, Release);
-        }
-    }
-
-    /// Optimistic I/O in `dir`: tries `op`, waits for readiness only on
-    /// `WouldBlock` (see [`PollDesc::poll_io`], which also spends the
-    /// task's cooperative budget and honours deadlines).
+    /// Optimistic I/O in `dir` for operations whose success says nothing
+    /// of the queue (accept, datagrams): see [`PollDesc::poll_io`], which
+    /// also spends the task's cooperative budget and honours deadlines.
     pub(crate) fn poll_io<R>(
         &self,
         dir: Direction,
         cx: &mut Context<'_>,
+        op: impl FnMut(&S) -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        self.poll_io_with(dir, cx, op, |_| false)
+    }
+
+    /// Optimistic I/O in `dir` on a byte stream, reading or writing `len`
+    /// bytes: a short result waits before the next syscall (see
+    /// [`PollDesc::poll_stream_io`]).
+    pub(crate) fn poll_stream_io(
+        &self,
+        dir: Direction,
+        cx: &mut Context<'_>,
+        len: usize,
+        op: impl FnMut(&S) -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        self.poll_io_with(dir, cx, op, poll_desc::short_of(len))
+    }
+
+    fn poll_io_with<R>(
+        &self,
+        dir: Direction,
+        cx: &mut Context<'_>,
         mut op: impl FnMut(&S) -> io::Result<R>,
+        drained: impl Fn(&R) -> bool,
     ) -> Poll<io::Result<R>> {
         let desc = match self.desc() {
             Ok(desc) => desc,
             Err(e) => return Poll::Ready(Err(e)),
         };
         let io = self.get_ref();
-        desc.poll_io(dir, cx, || {
-            let result = op(io);
-            self.note_would_block(dir, &result);
-            result
-        })
+        desc.poll_io_with(dir, cx, || op(io), drained)
     }
 
     /// [`poll_io`](Self::poll_io) as a future.
@@ -173,49 +192,41 @@ impl<S: AsFd> Source<S> {
         poll_fn(|cx| self.poll_io(dir, cx, &mut op)).await
     }
 
-    /// One attempt, no waiting (tokio's `try_read` & co.): a `WouldBlock`
-    /// clears the direction's hint, so the next `readable()` /
-    /// `writable()` waits for new readiness.
+    /// One attempt, no waiting (tokio's `try_read` & co.): see
+    /// [`PollDesc::try_io`]. An unregistered socket (never polled) just
+    /// makes the syscall.
     pub(crate) fn try_io<R>(
         &self,
         dir: Direction,
         op: impl FnOnce(&S) -> io::Result<R>,
     ) -> io::Result<R> {
-        // A passed deadline (or a shut-down loop) fails it, as Go's
-        // `prepareRead` / `prepareWrite` do; an unregistered socket has
-        // neither.
-        if let Some(reg) = self.registration.get() {
-            reg.desc.check(dir)?;
+        let io = self.get_ref();
+        match self.registration.get() {
+            Some(reg) => reg.desc.try_io(dir, || op(io)),
+            None => {
+                let result = op(io);
+                if matches!(&result, Err(e) if e.kind() == io::ErrorKind::WouldBlock) {
+                    self.assumed[index(dir)].store(false, Release);
+                }
+                result
+            }
         }
-        let result = op(self.get_ref());
-        self.note_would_block(dir, &result);
-        result
     }
 
-    /// tokio's `try_io`: runs `op` only if `dir` may be ready — its hint
-    /// holds, or the poller has reported readiness not yet consumed — and
-    /// otherwise fails with `WouldBlock` without running it (registering
-    /// the socket first if needed). A
-    /// `WouldBlock` from `op` clears the hint, as in [`try_io`](Self::try_io).
+    /// tokio's `try_io`: runs `op` only if `dir` may be ready (readiness
+    /// seen and not disproven, or reported by the poller and not yet
+    /// consumed), and otherwise fails with `WouldBlock` without running it
+    /// (registering the socket first if needed, as tokio's sockets are
+    /// registered from birth, so that readiness arriving from now on is
+    /// reported to the next call).
     pub(crate) fn try_io_when_ready<R>(
         &self,
         dir: Direction,
         op: impl FnOnce(&S) -> io::Result<R>,
     ) -> io::Result<R> {
-        // Registers the socket if it was not yet (tokio's sockets are
-        // registered from birth), so that readiness arriving from now on is
-        // reported to the next call.
         let desc = self.desc()?;
-        if !self.hint[index(dir)].load(Acquire) {
-            // Reported readiness is consumed before `op` runs (as a wait
-            // consumes it before the retried syscall), so readiness that
-            // arrives while `op` runs is latched anew, not lost.
-            if !desc.consume_ready(dir) {
-                return Err(io::ErrorKind::WouldBlock.into());
-            }
-            self.hint[index(dir)].store(true, Release);
-        }
-        self.try_io(dir, op)
+        let io = self.get_ref();
+        desc.try_io_when_ready(dir, || op(io))
     }
 
     /// Whether the poller has reported the read side closed (`EPOLLRDHUP`
@@ -229,14 +240,7 @@ impl<S: AsFd> Source<S> {
     /// Waits until `dir` may be ready: at once while its hint holds, else
     /// until the poller reports readiness.
     pub(crate) fn poll_ready(&self, dir: Direction, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        let desc = self.desc()?;
-        if self.hint[index(dir)].load(Acquire) {
-            // Still fails once the loop shut down or the deadline passed.
-            return Poll::Ready(desc.check(dir));
-        }
-        ready!(desc.poll_ready(dir, cx))?;
-        self.hint[index(dir)].store(true, Release);
-        Poll::Ready(Ok(()))
+        self.desc()?.poll_hinted_ready(dir, cx)
     }
 
     /// Waits until any direction of `interest` may be ready, and says which
@@ -293,7 +297,7 @@ impl<S: AsFd> Source<S> {
             }
             ready!(desc.poll_ready(Direction::Read, cx))?;
             // Readiness, not an error: it may be data a reader wants.
-            self.hint[index(Direction::Read)].store(true, Release);
+            desc.mark_seen(Direction::Read);
             if !desc.seen().error {
                 // Registers the waker for the next event (or sees one).
                 if desc.poll_ready(Direction::Read, cx).is_pending() {

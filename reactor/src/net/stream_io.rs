@@ -2,6 +2,10 @@
 //! and their halves: the `futures::io::{AsyncRead, AsyncWrite}`
 //! implementations and, with the `tokio` feature, tokio's.
 //!
+//! Reads and writes follow the stream rules of [`Source::poll_stream_io`]
+//! (one that moves fewer bytes than asked waits before the next syscall);
+//! the datagram receive and send at the end do not.
+//!
 //! `poll_write_vectored` is one `sendmsg` (`MSG_NOSIGNAL`: a closed peer is
 //! `BrokenPipe`, never `SIGPIPE`); `poll_close` / `poll_shutdown` shut the
 //! write direction down (the peer reads EOF) and leave reading open. A
@@ -25,7 +29,10 @@ impl<S: AsFd> Source<S> {
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
-        self.poll_io(Direction::Read, cx, |io| sys::io::recv(io.as_fd(), buf))
+        let len = buf.len();
+        self.poll_stream_io(Direction::Read, cx, len, |io| {
+            sys::io::recv(io.as_fd(), buf)
+        })
     }
 
     pub(crate) fn poll_recv_vectored(
@@ -33,7 +40,10 @@ impl<S: AsFd> Source<S> {
         cx: &mut Context<'_>,
         bufs: &mut [IoSliceMut<'_>],
     ) -> Poll<io::Result<usize>> {
-        self.poll_io(Direction::Read, cx, |io| sys::io::readv(io.as_fd(), bufs))
+        let len = sys::io::readv_len(bufs);
+        self.poll_stream_io(Direction::Read, cx, len, |io| {
+            sys::io::readv(io.as_fd(), bufs)
+        })
     }
 
     /// Receives without taking the data off the queue (`MSG_PEEK`).
@@ -52,7 +62,9 @@ impl<S: AsFd> Source<S> {
     }
 
     pub(crate) fn poll_send(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        self.poll_io(Direction::Write, cx, |io| sys::io::send(io.as_fd(), buf))
+        self.poll_stream_io(Direction::Write, cx, buf.len(), |io| {
+            sys::io::send(io.as_fd(), buf)
+        })
     }
 
     pub(crate) fn poll_send_vectored(
@@ -60,9 +72,29 @@ impl<S: AsFd> Source<S> {
         cx: &mut Context<'_>,
         bufs: &[IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        self.poll_io(Direction::Write, cx, |io| {
+        let len = sys::io::writev_len(bufs);
+        self.poll_stream_io(Direction::Write, cx, len, |io| {
             sys::io::send_vectored(io.as_fd(), bufs)
         })
+    }
+
+    /// Receives one datagram (a `recv` whose length says nothing of what
+    /// else is queued).
+    pub(crate) fn poll_recv_datagram(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_io(Direction::Read, cx, |io| sys::io::recv(io.as_fd(), buf))
+    }
+
+    /// Sends one datagram.
+    pub(crate) fn poll_send_datagram(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_io(Direction::Write, cx, |io| sys::io::send(io.as_fd(), buf))
     }
 
     /// Shuts the write direction down; a socket that is no longer
@@ -107,6 +139,19 @@ impl<S: AsFd> Source<S> {
         buf: &mut tokio::io::ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let n = std::task::ready!(self.poll_recv(cx, buf.initialize_unfilled()))?;
+        buf.advance(n);
+        Poll::Ready(Ok(()))
+    }
+
+    /// [`poll_recv_datagram`](Self::poll_recv_datagram) into tokio's
+    /// `ReadBuf`.
+    #[cfg(feature = "tokio")]
+    pub(crate) fn poll_recv_datagram_buf(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let n = std::task::ready!(self.poll_recv_datagram(cx, buf.initialize_unfilled()))?;
         buf.advance(n);
         Poll::Ready(Ok(()))
     }

@@ -1,23 +1,44 @@
 //! `PollDesc`: the per-fd descriptor futures wait in, after Go's netpoll
 //! `pollDesc` — a read slot and a write slot, a closing flag and deadline
-//! flags (Go's `atomicInfo`), and the registry token its epoll events carry.
+//! flags (Go's `atomicInfo`), the registry token its epoll events carry,
+//! and per direction a *hint* of what the last syscalls learnt (tokio's
+//! readiness).
 //!
-//! Callers do optimistic I/O through [`PollDesc::poll_io`]: try the syscall,
-//! and only on `EAGAIN` wait in the direction's slot. The reactor reports
-//! readiness with Go's event mapping (`netpollready`): `EPOLLIN | EPOLLRDHUP
-//! | EPOLLHUP | EPOLLERR` unblocks the read slot, `EPOLLOUT | EPOLLHUP |
-//! EPOLLERR` the write slot. An error event only wakes; the retried syscall
-//! reports the error itself (or EOF).
+//! Callers do optimistic I/O through [`PollDesc::poll_io`] (accept,
+//! datagrams) or [`PollDesc::poll_stream_io`] (byte streams), built to make
+//! one read and one write per request/response round trip:
 //!
-//! This file knows how a descriptor's state is checked and unblocked; it does
-//! not know how tasks are queued, nor how epoll is driven (`poller.rs`).
+//! 1. Go's `prepareRead` → `pollReset`: before the syscall, an edge latched
+//!    earlier is forgotten — its bytes are what this syscall reads — so
+//!    that an `EAGAIN` parks the task instead of retrying on a stale edge.
+//! 2. The syscall; on `EAGAIN`, wait in the slot (Go's `netpollblock`).
+//! 3. tokio's short-read rule: a stream read (or write) that moved fewer
+//!    bytes than asked emptied the kernel's queue (or filled it), so the
+//!    next operation in that direction waits for an edge before its
+//!    syscall — the `EAGAIN` a request/response peer would otherwise meet
+//!    every time is never made. A direction an event reported closed (or
+//!    in error) never waits: no edge follows a `FIN` already reported.
+//!
+//! The reactor reports readiness with Go's event mapping (`netpollready`):
+//! `EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR` unblocks the read slot,
+//! `EPOLLOUT | EPOLLHUP | EPOLLERR` the write slot. An error event only
+//! wakes; the retried syscall reports the error itself (or EOF).
+//!
+//! This file knows how a descriptor's state is checked and unblocked and
+//! how an operation goes from syscall to wait; it does not know how tasks
+//! are queued, nor how epoll is driven (`poller.rs`).
 
+mod hint;
 mod slot;
 mod waiters;
 
 #[cfg(test)]
+mod io_tests;
+#[cfg(test)]
 mod tests;
 
+#[cfg(all(test, loom))]
+mod loom_io;
 #[cfg(all(test, loom))]
 mod loom_slot;
 
@@ -32,6 +53,7 @@ use crate::sys::EventBits;
 use crate::time::entry::TimerEntry;
 use crate::time::{Instant, timers};
 use crate::token::Token;
+use hint::Hint;
 use slot::Slot;
 
 /// The two directions a task can wait in.
@@ -103,6 +125,9 @@ pub(crate) struct Seen {
 pub struct PollDesc {
     read: Slot,
     write: Slot,
+    /// Read, write: what the syscalls in that direction learnt of the
+    /// kernel's queue since its last edge (`hint.rs`).
+    hints: [Hint; 2],
     /// `CLOSING | READ_EXPIRED | WRITE_EXPIRED` (Go's `atomicInfo`).
     ///
     /// # Invariant
@@ -126,6 +151,7 @@ impl PollDesc {
         PollDesc {
             read: Slot::new(),
             write: Slot::new(),
+            hints: [Hint::new(), Hint::new()],
             info: AtomicU32::new(0),
             token,
             deadline_timers: [Mutex::new(None), Mutex::new(None)],
@@ -142,6 +168,10 @@ impl PollDesc {
             Direction::Read => &self.read,
             Direction::Write => &self.write,
         }
+    }
+
+    fn hint(&self, dir: Direction) -> &Hint {
+        &self.hints[dir.index()]
     }
 
     /// Go's `netpollcheckerr`: why `dir` cannot wait, if it cannot.
@@ -171,40 +201,210 @@ impl PollDesc {
         self.slot(dir).poll_ready(cx.waker(), || self.check(dir))
     }
 
-    /// Optimistic I/O, written once for every caller: checks the descriptor
-    /// (Go's `pd.prepare`), tries `op`, and only when it fails with
-    /// `WouldBlock` waits in `dir`'s slot before trying again.
-    ///
-    /// Each call spends one unit of the running task's cooperative budget
-    /// ([`coop`](crate::coop)); with none left it returns `Pending` (the task
-    /// is woken to run again) before trying `op`, so an always-ready socket
-    /// cannot keep its loop to itself.
+    /// Optimistic I/O, written once for every caller that is not a byte
+    /// stream (accept, datagrams): see [`poll_io_with`](Self::poll_io_with);
+    /// no successful result counts as having drained the queue.
     pub fn poll_io<R>(
         &self,
         dir: Direction,
         cx: &mut Context<'_>,
+        op: impl FnMut() -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        self.poll_io_with(dir, cx, op, never_drained)
+    }
+
+    /// Optimistic I/O on a byte stream: as [`poll_io`](Self::poll_io), and
+    /// a read or write of `len` bytes that moved fewer (but some) emptied
+    /// the kernel's queue (tokio's short-read rule), so the next operation
+    /// in `dir` waits for readiness before its syscall.
+    pub fn poll_stream_io(
+        &self,
+        dir: Direction,
+        cx: &mut Context<'_>,
+        len: usize,
+        op: impl FnMut() -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        self.poll_io_with(dir, cx, op, short_of(len))
+    }
+
+    /// The one optimistic-I/O path: checks the descriptor (Go's
+    /// `netpollcheckerr`), spends a unit of the task's cooperative budget,
+    /// then
+    ///
+    /// - if the last syscall in `dir` found the queue empty (its hint is
+    ///   `DRAINED`), waits in the slot first — only an edge since then can
+    ///   have brought anything (tokio's rule) — and makes the syscall once
+    ///   the edge is consumed;
+    /// - otherwise resets the slot (Go's `prepareRead` → `pollReset`: an
+    ///   edge latched before now is for bytes this syscall will see anyway)
+    ///   and makes the syscall, so that after `EAGAIN` the wait parks
+    ///   instead of retrying on a stale edge.
+    ///
+    /// `WouldBlock`, or a result `drained` says emptied the queue, moves the
+    /// hint to `DRAINED` (unless readiness was recorded meanwhile, see
+    /// `hint.rs`); any other success marks it `SEEN` (more may be queued).
+    ///
+    /// With no budget left it returns `Pending` (the task is woken to run
+    /// again) before trying `op`, so an always-ready socket cannot keep its
+    /// loop to itself.
+    pub(crate) fn poll_io_with<R>(
+        &self,
+        dir: Direction,
+        cx: &mut Context<'_>,
         mut op: impl FnMut() -> io::Result<R>,
+        drained: impl Fn(&R) -> bool,
     ) -> Poll<io::Result<R>> {
         if let Err(e) = self.check(dir) {
             return Poll::Ready(Err(e));
         }
         std::task::ready!(crate::coop::poll_proceed(cx));
+        let slot = self.slot(dir);
+        let hint = self.hint(dir);
         loop {
-            match op() {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    if let Err(e) = std::task::ready!(self.poll_ready(dir, cx)) {
-                        return Poll::Ready(Err(e));
-                    }
+            let before = hint.snapshot();
+            if before.is_drained() && !self.is_final(dir) {
+                // netpollblock: wait for the edge (or consume one latched
+                // since the syscall that drained the queue).
+                if let Err(e) = std::task::ready!(slot.poll_ready(cx.waker(), || self.check(dir))) {
+                    return Poll::Ready(Err(e));
                 }
-                result => return Poll::Ready(result),
+                // This task consumed the edge, so its own syscall is what
+                // settles the hint: still drained after `EAGAIN` or a short
+                // read, else seen.
+                match op() {
+                    Err(e) if is_would_block(&e) => continue,
+                    Ok(r) if drained(&r) => return Poll::Ready(Ok(r)),
+                    Ok(r) => {
+                        hint.mark_seen();
+                        return Poll::Ready(Ok(r));
+                    }
+                    Err(e) => return Poll::Ready(Err(e)),
+                }
+            }
+            // pollReset, then the syscall.
+            slot.reset();
+            match op() {
+                // Then wait (next iteration), or retry at once if readiness
+                // was recorded between the reset and now.
+                Err(e) if is_would_block(&e) => {
+                    hint.mark_drained(before);
+                }
+                Ok(r) if drained(&r) => {
+                    hint.mark_drained(before);
+                    return Poll::Ready(Ok(r));
+                }
+                Ok(r) => {
+                    if !before.is_seen() {
+                        hint.mark_seen();
+                    }
+                    return Poll::Ready(Ok(r));
+                }
+                Err(e) => return Poll::Ready(Err(e)),
             }
         }
     }
 
-    /// Consumes `dir`'s latched readiness; returns whether there was some
-    /// (see `Slot::consume_ready`).
-    pub(crate) fn consume_ready(&self, dir: Direction) -> bool {
-        self.slot(dir).consume_ready()
+    /// One attempt, no waiting (tokio's `try_read` & co.). With the hint
+    /// `DRAINED` and no edge latched since, `WouldBlock` without a syscall
+    /// (tokio's readiness was cleared); otherwise the syscall, after the
+    /// slot's reset, and a `WouldBlock` moves the hint to `DRAINED`. Unlike
+    /// the waiting path, a short result does not: tokio's `try_read` keeps
+    /// readiness until `WouldBlock`, and its users' "read until
+    /// `WouldBlock`" loops count on that. A passed deadline or a closed
+    /// descriptor fails it, as Go's `prepareRead` / `prepareWrite` do.
+    pub(crate) fn try_io<R>(
+        &self,
+        dir: Direction,
+        op: impl FnOnce() -> io::Result<R>,
+    ) -> io::Result<R> {
+        self.check(dir)?;
+        let slot = self.slot(dir);
+        let hint = self.hint(dir);
+        let mut before = hint.snapshot();
+        if before.is_drained() && !self.is_final(dir) {
+            if !slot.consume_ready() {
+                return Err(io::ErrorKind::WouldBlock.into());
+            }
+            hint.mark_seen();
+            before = hint.snapshot();
+        } else {
+            slot.reset();
+        }
+        let result = op();
+        match &result {
+            Err(e) if is_would_block(e) => {
+                hint.mark_drained(before);
+            }
+            Ok(_) if !before.is_seen() => hint.mark_seen(),
+            _ => {}
+        }
+        result
+    }
+
+    /// tokio's `try_io`: runs `op` only if `dir` may be ready — readiness
+    /// was seen and not disproven, or an edge is latched (consumed now,
+    /// before `op` runs, so one arriving while it runs is latched anew) —
+    /// and otherwise fails with `WouldBlock` without running it. A
+    /// `WouldBlock` from `op` moves the hint to `DRAINED`.
+    pub(crate) fn try_io_when_ready<R>(
+        &self,
+        dir: Direction,
+        op: impl FnOnce() -> io::Result<R>,
+    ) -> io::Result<R> {
+        self.check(dir)?;
+        let hint = self.hint(dir);
+        let slot = self.slot(dir);
+        if !hint.snapshot().is_seen() {
+            if !slot.consume_ready() {
+                return Err(io::ErrorKind::WouldBlock.into());
+            }
+            hint.mark_seen();
+        } else {
+            slot.reset();
+        }
+        let before = hint.snapshot();
+        let result = op();
+        if matches!(&result, Err(e) if is_would_block(e)) {
+            hint.mark_drained(before);
+        }
+        result
+    }
+
+    /// Waits until `dir` may be ready, with tokio's meaning (`readable()`,
+    /// `writable()`): at once while readiness seen is not disproven, else
+    /// until an edge arrives, which is then recorded as seen.
+    pub(crate) fn poll_hinted_ready(
+        &self,
+        dir: Direction,
+        cx: &mut Context<'_>,
+    ) -> Poll<io::Result<()>> {
+        if self.hint(dir).snapshot().is_seen() || self.is_final(dir) {
+            // Still fails once the loop shut down or the deadline passed.
+            return Poll::Ready(self.check(dir));
+        }
+        std::task::ready!(self.poll_ready(dir, cx))?;
+        self.hint(dir).mark_seen();
+        Poll::Ready(Ok(()))
+    }
+
+    /// Records readiness in `dir` as seen without a syscall: a fresh
+    /// accepted stream or pair starts ready, as in tokio, and a wait for an
+    /// error that met plain readiness leaves it for a reader.
+    pub(crate) fn mark_seen(&self, dir: Direction) {
+        self.hint(dir).mark_seen();
+    }
+
+    /// Whether an event has reported `dir` closed, or an error: tokio's
+    /// final states. No edge follows them, so a `DRAINED` hint no longer
+    /// means "wait": a short read that stopped at the peer's `FIN` (data
+    /// and end of stream arrived together) is followed by the `0` that
+    /// reports it, not by a wait for an edge that already came.
+    fn is_final(&self, dir: Direction) -> bool {
+        let closed = match dir {
+            Direction::Read => READ_CLOSED_SEEN,
+            Direction::Write => WRITE_CLOSED_SEEN,
+        };
+        self.info.load(Acquire) & (closed | ERROR_SEEN) != 0
     }
 
     /// The closed and error conditions its events have reported so far.
@@ -355,6 +555,23 @@ impl fmt::Debug for PollDesc {
             .field("info", &self.info.load(Acquire))
             .finish_non_exhaustive()
     }
+}
+
+fn is_would_block(e: &io::Error) -> bool {
+    e.kind() == io::ErrorKind::WouldBlock
+}
+
+/// For results that never say the queue is empty (accept, datagrams).
+fn never_drained<R>(_: &R) -> bool {
+    false
+}
+
+/// For a byte stream's read or write of `len` bytes: moving fewer than
+/// asked, but some, empties the kernel's queue (a receive queue read dry, a
+/// send buffer filled). `0` is end of stream (or an empty buffer), which
+/// stays readable.
+pub(crate) fn short_of(len: usize) -> impl Fn(&usize) -> bool {
+    move |&n| n > 0 && n < len
 }
 
 /// The error a wait on a closed descriptor returns (Go's `ErrNetClosing`):

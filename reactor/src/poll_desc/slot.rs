@@ -247,11 +247,26 @@ impl Slot {
     /// was some. The same `READY → NIL` step that opens `poll_ready` (Go's
     /// `netpollblock` finding `pdReady`), taken *before* the caller's
     /// syscall, so that readiness reported after it is latched anew and
-    /// never lost. Any other state is left as it is.
+    /// never lost. Any other state is left as it is (a parked or
+    /// registering task keeps its place). A plain load first: the common
+    /// case, nothing latched, costs no locked instruction.
     pub(crate) fn consume_ready(&self) -> bool {
-        self.state
-            .compare_exchange(READY, NIL, AcqRel, Acquire)
-            .is_ok()
+        self.state.load(Acquire) == READY
+            && self
+                .state
+                .compare_exchange(READY, NIL, AcqRel, Acquire)
+                .is_ok()
+    }
+
+    /// Go's `poll_runtime_pollReset` (`prepareRead` / `prepareWrite`),
+    /// called right before an optimistic syscall: forgets an edge latched
+    /// before now, whose bytes that syscall will see anyway, so that its
+    /// `EAGAIN` is followed by a park instead of a retry on the stale edge.
+    /// Go stores `pdNil` outright (one waiter per direction there); here
+    /// other tasks may be parked, so only `READY` is moved (see
+    /// [`consume_ready`](Self::consume_ready)).
+    pub(crate) fn reset(&self) {
+        self.consume_ready();
     }
 
     /// Whether readiness is latched and not consumed (for tests).

@@ -22,6 +22,19 @@ fn clamp_len(len: usize) -> usize {
     len.min(isize::MAX as usize)
 }
 
+/// How many bytes one [`readv`] into `bufs` asks for: the buffers it
+/// passes (at most `UIO_MAXIOV` of them), so that a result below this is a
+/// genuinely short read.
+pub fn readv_len(bufs: &[IoSliceMut<'_>]) -> usize {
+    bufs.iter().take(IOV_MAX).map(|b| b.len()).sum()
+}
+
+/// How many bytes one [`writev`] or [`send_vectored`] of `bufs` offers (at
+/// most `UIO_MAXIOV` buffers).
+pub fn writev_len(bufs: &[IoSlice<'_>]) -> usize {
+    bufs.iter().take(IOV_MAX).map(|b| b.len()).sum()
+}
+
 /// Reads into `buf`, returning how many bytes were read (0 at end of file).
 pub fn read(fd: BorrowedFd<'_>, buf: &mut [u8]) -> io::Result<usize> {
     let len = clamp_len(buf.len());

@@ -311,7 +311,9 @@ impl Sender {
 
     fn poll_write_bytes(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         self.source
-            .poll_io(Direction::Write, cx, |fd| sys::io::write(fd.as_fd(), buf))
+            .poll_stream_io(Direction::Write, cx, buf.len(), |fd| {
+                sys::io::write(fd.as_fd(), buf)
+            })
     }
 
     fn poll_write_slices(
@@ -319,8 +321,10 @@ impl Sender {
         cx: &mut Context<'_>,
         bufs: &[IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        self.source
-            .poll_io(Direction::Write, cx, |fd| sys::io::writev(fd.as_fd(), bufs))
+        let len = sys::io::writev_len(bufs);
+        self.source.poll_stream_io(Direction::Write, cx, len, |fd| {
+            sys::io::writev(fd.as_fd(), bufs)
+        })
     }
 }
 
@@ -465,9 +469,10 @@ impl Receiver {
 
     fn poll_read_bytes(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
         let wants = !buf.is_empty();
-        self.source.poll_io(Direction::Read, cx, |fd| {
-            self.eof_or_no_writer_yet(sys::io::read(fd.as_fd(), buf), wants)
-        })
+        self.source
+            .poll_stream_io(Direction::Read, cx, buf.len(), |fd| {
+                self.eof_or_no_writer_yet(sys::io::read(fd.as_fd(), buf), wants)
+            })
     }
 
     fn poll_read_slices(
@@ -476,7 +481,8 @@ impl Receiver {
         bufs: &mut [IoSliceMut<'_>],
     ) -> Poll<io::Result<usize>> {
         let wants = bufs.iter().any(|b| !b.is_empty());
-        self.source.poll_io(Direction::Read, cx, |fd| {
+        let len = sys::io::readv_len(bufs);
+        self.source.poll_stream_io(Direction::Read, cx, len, |fd| {
             self.eof_or_no_writer_yet(sys::io::readv(fd.as_fd(), bufs), wants)
         })
     }
