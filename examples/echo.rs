@@ -6,18 +6,25 @@
 //! cargo run --release --example echo -- --serve 127.0.0.1:7000   # serve until Ctrl-C
 //! ```
 //!
+//! The server is an event handler (`serve_traffic`, gnet's `OnTraffic`): each
+//! loop reads its ready connections into one loop-owned buffer and the
+//! handler writes the bytes back, so an idle connection holds no task and no
+//! buffer. `--tasks` serves with a task and a 16 KiB buffer per connection
+//! instead (`serve`, plain async code).
+//!
 //! Options: `--connections N` (64), `--seconds S` (3), `--size BYTES` (64),
 //! `--loops N` (one per CPU), `--reuseport` (every loop accepts on its own
 //! `SO_REUSEPORT` listener instead of a main reactor handing connections
-//! out). The client runs on a runtime of its own; each connection writes a
-//! message, reads the echo back, and records the round trip's latency.
+//! out), `--tasks`. The client runs on a runtime of its own; each connection
+//! writes a message, reads the echo back, and records the round trip's
+//! latency.
 
 use std::io;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use futures::io::{AsyncReadExt, AsyncWriteExt};
-use netloop::net::{TcpListener, TcpStream};
+use netloop::net::{Action, Conn, TcpListener, TcpStream};
 use netloop::runtime::{Builder, Handle, Runtime};
 
 struct Options {
@@ -27,6 +34,7 @@ struct Options {
     size: usize,
     loops: usize,
     reuseport: bool,
+    tasks: bool,
 }
 
 fn options() -> Options {
@@ -37,6 +45,7 @@ fn options() -> Options {
         size: 64,
         loops: std::thread::available_parallelism().map_or(2, |n| n.get()),
         reuseport: false,
+        tasks: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -73,6 +82,7 @@ fn options() -> Options {
                     .unwrap_or_else(|e| usage(&format!("--loops: {e}")))
             }
             "--reuseport" => opts.reuseport = true,
+            "--tasks" => opts.tasks = true,
             _ => usage(&format!("unknown argument {arg}")),
         }
     }
@@ -84,12 +94,21 @@ fn options() -> Options {
 
 fn usage(problem: &str) -> ! {
     eprintln!(
-        "echo: {problem}\nusage: echo [--serve ADDR] [--connections N] [--seconds S] [--size BYTES] [--loops N] [--reuseport]"
+        "echo: {problem}\nusage: echo [--serve ADDR] [--connections N] [--seconds S] [--size BYTES] [--loops N] [--reuseport] [--tasks]"
     );
     std::process::exit(2)
 }
 
-/// Echoes everything it reads until the peer closes.
+/// The event handler: writes back what arrived (the connection closes
+/// when the peer does).
+fn on_traffic(conn: &mut Conn<'_>) -> Action {
+    let input = conn.take_input();
+    conn.write(input);
+    Action::Continue
+}
+
+/// With `--tasks`: a task per connection echoes everything it reads until
+/// the peer closes.
 async fn echo(mut stream: TcpStream, _peer: SocketAddr) {
     let _ = stream.set_nodelay(true);
     let mut buf = vec![0u8; 16 * 1024];
@@ -111,11 +130,18 @@ fn start_server(
     addr: SocketAddr,
 ) -> io::Result<netloop::net::Server> {
     rt.block_on(async {
-        if opts.reuseport {
-            Handle::current().serve_reuseport(addr, echo)
-        } else {
-            let listener = TcpListener::bind(addr).await?;
-            Handle::current().serve(listener, echo)
+        let handle = Handle::current();
+        match (opts.reuseport, opts.tasks) {
+            (true, false) => handle.serve_traffic_reuseport(addr, on_traffic),
+            (true, true) => handle.serve_reuseport(addr, echo),
+            (false, tasks) => {
+                let listener = TcpListener::bind(addr).await?;
+                if tasks {
+                    handle.serve(listener, echo)
+                } else {
+                    handle.serve_traffic(listener, on_traffic)
+                }
+            }
         }
     })
 }
@@ -137,6 +163,14 @@ async fn client(addr: SocketAddr, size: usize, until: Instant) -> io::Result<Vec
     Ok(latencies)
 }
 
+fn serving(opts: &Options) -> &'static str {
+    if opts.tasks {
+        "a task per connection"
+    } else {
+        "event handler"
+    }
+}
+
 fn percentile(sorted: &[u32], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
@@ -155,14 +189,15 @@ fn main() -> io::Result<()> {
     if let Some(addr) = opts.serve {
         let server = start_server(&server_rt, &opts, addr)?;
         println!(
-            "echo: serving {} on {} loop(s) ({}); Ctrl-C to stop",
+            "echo: serving {} on {} loop(s) ({}, {}); Ctrl-C to stop",
             server.local_addr(),
             opts.loops,
             if opts.reuseport {
                 "SO_REUSEPORT listener per loop"
             } else {
                 "main reactor hands out connections"
-            }
+            },
+            serving(&opts)
         );
         server_rt.block_on(server.wait());
         return Ok(());
@@ -203,13 +238,14 @@ fn main() -> io::Result<()> {
     latencies.sort_unstable();
 
     println!(
-        "echo: {} server loop(s) ({}), {} connections x {} B messages, {:.1} s",
+        "echo: {} server loop(s) ({}, {}), {} connections x {} B messages, {:.1} s",
         opts.loops,
         if opts.reuseport {
             "reuseport"
         } else {
             "main reactor + round-robin"
         },
+        serving(&opts),
         opts.connections,
         opts.size,
         elapsed.as_secs_f64()

@@ -31,7 +31,10 @@ pub use netloop_reactor as reactor;
 /// Networking: tokio's TCP, UDP and Unix (stream and datagram) socket
 /// types, with Go's per-connection deadlines.
 pub mod net {
-    pub use netloop_executor::{Handler, Server, serve, serve_reuseport};
+    pub use netloop_executor::{
+        Action, Conn, Handler, Server, TrafficHandler, serve, serve_reuseport, serve_traffic,
+        serve_traffic_reuseport,
+    };
     pub use netloop_reactor::net::*;
 }
 

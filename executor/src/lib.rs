@@ -43,4 +43,7 @@ pub mod task;
 
 pub use balancer::{Balancer, LeastConnections, Loads, RoundRobin, SourceAddrHash};
 pub use event_loop::LoopStats;
-pub use serve::{Handler, Server, serve, serve_reuseport};
+pub use serve::{
+    Action, Conn, Handler, Server, TrafficHandler, serve, serve_reuseport, serve_traffic,
+    serve_traffic_reuseport,
+};

@@ -201,9 +201,12 @@ impl PollDesc {
         self.slot(dir).poll_ready(cx.waker(), || self.check(dir))
     }
 
-    /// Optimistic I/O, written once for every caller that is not a byte
-    /// stream (accept, datagrams): see [`poll_io_with`](Self::poll_io_with);
-    /// no successful result counts as having drained the queue.
+    /// Optimistic I/O for operations whose success says nothing of the
+    /// kernel's queue (accept, datagrams): checks the descriptor (closing,
+    /// deadline), spends a unit of the task's cooperative budget (with none
+    /// left: `Pending`, the task woken to run again, before `op` is tried),
+    /// resets the slot and tries `op`; only when it fails with `WouldBlock`
+    /// waits for readiness and tries again (the steps in the module doc).
     pub fn poll_io<R>(
         &self,
         dir: Direction,

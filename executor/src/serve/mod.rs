@@ -9,8 +9,18 @@
 //! (counted in [`LoopStats::accept_pauses`](crate::LoopStats)); after any
 //! other error it pauses for the shortest backoff step and goes on.
 //!
+//! Two shapes of serving share the accept loops: [`Handle::serve`] runs a
+//! task per connection (`handler(stream, peer)`, any async code), and
+//! [`Handle::serve_traffic`] (`traffic.rs`) drives connections gnet's way,
+//! without a task or a buffer of their own while idle.
+//!
 //! This file knows the hand-off; sockets are the reactor's, where a task
 //! runs the balancer's.
+
+mod traffic;
+mod traffic_driver;
+
+pub use traffic::{Action, Conn, TrafficHandler, serve_traffic, serve_traffic_reuseport};
 
 use std::fmt;
 use std::future::Future;
@@ -37,6 +47,9 @@ const ERROR_PAUSE: Duration = Duration::from_millis(5);
 pub struct Server {
     local_addr: SocketAddr,
     accept_loops: Vec<JoinHandle<()>>,
+    /// Told when the server is dropped (`serve_traffic`'s drivers end once
+    /// their last connection closes).
+    on_drop: Option<Box<dyn FnOnce() + Send + Sync>>,
 }
 
 impl Server {
@@ -63,6 +76,9 @@ impl Drop for Server {
     fn drop(&mut self) {
         for accept_loop in &self.accept_loops {
             accept_loop.abort();
+        }
+        if let Some(on_drop) = self.on_drop.take() {
+            on_drop();
         }
     }
 }
@@ -114,20 +130,8 @@ impl Handle {
     /// `handler(stream, peer)` as a task of its own and serves the
     /// connection's I/O from its own epoll.
     pub fn serve<H: Handler>(&self, listener: TcpListener, handler: H) -> io::Result<Server> {
-        let local_addr = listener.local_addr()?;
         let handler = Arc::new(handler);
-        let main = self.inner.loops[0].clone();
-        let accept_loop = accept_loop(
-            self.clone(),
-            main.clone(),
-            listener,
-            handler,
-            HandOff::Balanced,
-        );
-        Ok(Server {
-            local_addr,
-            accept_loops: vec![schedule::spawn_on(&main, accept_loop)],
-        })
+        self.start_main_reactor(listener, spawn_handler(handler), None)
     }
 
     /// Serves `addr` in `ReusePort` mode: every loop binds its own
@@ -136,6 +140,42 @@ impl Handle {
     /// serves the connections it accepted.
     pub fn serve_reuseport<H: Handler>(&self, addr: SocketAddr, handler: H) -> io::Result<Server> {
         let handler = Arc::new(handler);
+        self.start_reuseport(addr, spawn_handler(handler), None)
+    }
+
+    /// The main-reactor mode: one accept loop on loop 0, `deliver`ing each
+    /// connection to the loop the balancer picks.
+    fn start_main_reactor(
+        &self,
+        listener: TcpListener,
+        deliver: impl Deliver,
+        on_drop: Option<Box<dyn FnOnce() + Send + Sync>>,
+    ) -> io::Result<Server> {
+        let local_addr = listener.local_addr()?;
+        let main = self.inner.loops[0].clone();
+        let accept_loop = accept_loop(
+            self.clone(),
+            main.clone(),
+            listener,
+            Arc::new(deliver),
+            HandOff::Balanced,
+        );
+        Ok(Server {
+            local_addr,
+            accept_loops: vec![schedule::spawn_on(&main, accept_loop)],
+            on_drop,
+        })
+    }
+
+    /// The `ReusePort` mode: a listener and an accept loop per loop, each
+    /// `deliver`ing to its own loop.
+    fn start_reuseport(
+        &self,
+        addr: SocketAddr,
+        deliver: impl Deliver,
+        on_drop: Option<Box<dyn FnOnce() + Send + Sync>>,
+    ) -> io::Result<Server> {
+        let deliver = Arc::new(deliver);
         let mut local_addr = addr;
         let mut listeners = Vec::with_capacity(self.inner.loops.len());
         for _ in &self.inner.loops {
@@ -161,7 +201,7 @@ impl Handle {
                     self.clone(),
                     home.clone(),
                     listener,
-                    handler.clone(),
+                    deliver.clone(),
                     HandOff::Local,
                 );
                 schedule::spawn_on(home, accept_loop)
@@ -170,33 +210,47 @@ impl Handle {
         Ok(Server {
             local_addr,
             accept_loops,
+            on_drop,
         })
     }
 }
 
-async fn accept_loop<H: Handler>(
+/// What an accept loop does with a connection once it knows its loop.
+trait Deliver: Fn(&Arc<LoopShared>, TcpStream, SocketAddr) + Send + Sync + 'static {}
+
+impl<F: Fn(&Arc<LoopShared>, TcpStream, SocketAddr) + Send + Sync + 'static> Deliver for F {}
+
+/// `serve`'s delivery: the handler's future, spawned on the loop as a task
+/// of its own, counted as a connection until it ends.
+fn spawn_handler<H: Handler>(handler: Arc<H>) -> impl Deliver {
+    move |target: &Arc<LoopShared>, stream, peer| {
+        let connection = handler.call(stream, peer);
+        let guard = Connection::new(target.clone());
+        drop(schedule::spawn_on(target, async move {
+            let _guard = guard;
+            connection.await;
+        }));
+    }
+}
+
+async fn accept_loop<D: Deliver>(
     handle: Handle,
     home: Arc<LoopShared>,
     listener: TcpListener,
-    handler: Arc<H>,
+    deliver: Arc<D>,
     hand_off: HandOff,
 ) {
     loop {
         match listener.accept().await {
             Ok((stream, peer)) => {
                 home.accepts.fetch_add(1, Relaxed);
-                let target = match hand_off {
+                match hand_off {
                     HandOff::Balanced => {
-                        handle.inner.loops[handle.pick_loop(Some(peer.ip()))].clone()
+                        let target = &handle.inner.loops[handle.pick_loop(Some(peer.ip()))];
+                        deliver(target, stream, peer);
                     }
-                    HandOff::Local => home.clone(),
-                };
-                let connection = handler.call(stream, peer);
-                let guard = Connection::new(target.clone());
-                drop(schedule::spawn_on(&target, async move {
-                    let _guard = guard;
-                    connection.await;
-                }));
+                    HandOff::Local => deliver(&home, stream, peer),
+                }
             }
             Err(e) if sys::socket::is_resource_exhaustion(&e) => {
                 // The listener's next accept waits out its backoff.
