@@ -110,3 +110,20 @@ pub fn raise_nofile_limit() -> io::Result<u64> {
     }
     Ok(limit.rlim_cur)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{format_list, parse_list};
+
+    #[test]
+    fn cpu_lists_parse_in_taskset_syntax() {
+        assert_eq!(parse_list("0"), Ok(vec![0]));
+        assert_eq!(parse_list("0,2-4"), Ok(vec![0, 2, 3, 4]));
+        assert_eq!(parse_list("none"), Ok(vec![]));
+        assert_eq!(parse_list(""), Ok(vec![]));
+        assert!(parse_list("3-1").is_err());
+        assert!(parse_list("a").is_err());
+        assert_eq!(format_list(&[4, 5]), "4,5");
+        assert_eq!(format_list(&[]), "none");
+    }
+}

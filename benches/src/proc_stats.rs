@@ -1,7 +1,8 @@
 //! What `/proc` says about a process: CPU time (`/proc/PID/stat` utime and
 //! stime in `USER_HZ` ticks; the sum of `/proc/PID/task/*/schedstat` run
-//! times in ns), context switches, `VmRSS`, open descriptors, thread ids;
-//! and the machine's per-CPU busy time from `/proc/stat`.
+//! times in ns), context switches, `VmRSS`, open descriptors, thread ids,
+//! the CPU time of exited children; and the machine's per-CPU busy time
+//! from `/proc/stat`.
 //!
 //! Readings only: it knows nothing about what the process is or does.
 
@@ -78,6 +79,22 @@ impl Cpu {
     pub fn ticks(&self) -> u64 {
         self.user_ticks + self.sys_ticks
     }
+}
+
+/// CPU time (user + system) of this process's children that have exited
+/// and been waited for (`getrusage(RUSAGE_CHILDREN)`): the growth over a
+/// run of an external tool, such as a load generator, is its CPU time.
+pub fn children_cpu() -> std::time::Duration {
+    // SAFETY: `rusage` is plain data for which all-zero bytes is valid.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `usage` is a valid, writable `rusage` for the call.
+    if unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) } != 0 {
+        return std::time::Duration::ZERO;
+    }
+    let tv = |t: libc::timeval| {
+        std::time::Duration::new(t.tv_sec.max(0) as u64, (t.tv_usec.max(0) as u32) * 1000)
+    };
+    tv(usage.ru_utime) + tv(usage.ru_stime)
 }
 
 /// The thread ids of process `pid` (`/proc/PID/task`).

@@ -185,3 +185,26 @@ impl Counts {
         others
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Counts;
+
+    #[test]
+    fn the_summary_table_parses_with_and_without_errors() {
+        let text = "\
+% time     seconds  usecs/call     calls    errors syscall
+------ ----------- ----------- --------- --------- ----------------
+ 50.00    0.000500          10      3000      2000 read
+ 30.00    0.000300          10      1000           write
+ 20.00    0.000200          20      1000           epoll_wait
+------ ----------- ----------- --------- --------- ----------------
+100.00    0.001000                  5000      2000 total
+";
+        let counts = Counts::parse(text);
+        assert_eq!(counts.sum(&["read", "recvfrom"]), (3000, 2000));
+        assert_eq!(counts.sum(&["write"]), (1000, 0));
+        assert_eq!(counts.total(), 5000);
+        assert!(counts.others().is_empty());
+    }
+}

@@ -224,3 +224,31 @@ pub fn si(v: f64) -> String {
 pub fn dash() -> String {
     "–".to_owned()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{Grid, Stat, ratio};
+
+    #[test]
+    fn stats_take_the_median_and_skip_non_finite_samples() {
+        let s = Stat::of(&[3.0, 1.0, f64::NAN, 2.0]).expect("samples");
+        assert_eq!((s.median, s.min, s.max), (2.0, 1.0, 3.0));
+        assert_eq!(Stat::of(&[]), None);
+        assert_eq!(ratio(1.0, 2.0), "0.50x");
+    }
+
+    #[test]
+    fn ratio_rows_follow_the_values_for_present_baselines_only() {
+        let columns = vec!["a".to_owned(), "b".to_owned()];
+        let mut grid = Grid::new("", "", &columns);
+        grid.values_with_ratios(
+            "v",
+            &[Some(2.0), Some(4.0)],
+            &|v| v.to_string(),
+            &["b", "z"],
+        );
+        assert_eq!(grid.rows.len(), 2);
+        assert_eq!(grid.rows[1].0, "÷ b");
+        assert_eq!(grid.rows[1].1, vec!["0.50x".to_owned(), "1.00x".to_owned()]);
+    }
+}

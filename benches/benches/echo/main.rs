@@ -51,7 +51,8 @@
 //!   round-trip count [unset];
 //! - `NETLOOP_BENCH_SCALE`: multiplies every round-trip count [1];
 //! - `NETLOOP_BENCH_MAX_FOREIGN`: % of the CPUs in play that other
-//!   processes may use during a run before it is redone [10];
+//!   processes may use during a run before it is redone [10; 100 in quick
+//!   mode];
 //! - `NETLOOP_BENCH_STRACE_ROUND_TRIPS`: round trips per strace window
 //!   [5,000];
 //! - `NETLOOP_BENCH_STRACE_THINK_US`: think time of the first strace

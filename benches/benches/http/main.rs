@@ -11,7 +11,8 @@
 //!
 //! 1. `wrk`: per connection count, a 1 s warm-up then `NETLOOP_BENCH_RUNS`
 //!    runs per server, servers interleaved round-robin: requests/s, the
-//!    server's CPU per request (schedstat), wrk's p50/p75/p90/p99 latency;
+//!    server's CPU per request (schedstat), wrk's p50/p75/p90/p99 latency,
+//!    other processes' share of the CPUs in play (crowded runs are redone);
 //!    medians with min–max and every run, ratios to `tokio-hyper`;
 //! 2. `strace`: `strace -c -f` on every server thread while wrk runs a
 //!    fixed duration: syscalls per request by family (requests counted by
@@ -34,7 +35,10 @@
 //!   [64,256];
 //! - `NETLOOP_BENCH_DURATION`: seconds per wrk run [5];
 //! - `NETLOOP_BENCH_STRACE_CONNS`: connections of the strace window [16];
-//! - `NETLOOP_BENCH_STRACE_DURATION`: seconds of the strace window [2].
+//! - `NETLOOP_BENCH_STRACE_DURATION`: seconds of the strace window [2];
+//! - `NETLOOP_BENCH_MAX_FOREIGN`: % of the CPUs in play that other
+//!   processes (beyond the server, wrk and this one) may use during a run
+//!   before it is redone, twice at most [10; 100 in quick mode].
 //!
 //! This file owns the knobs, the orchestration and the report.
 
@@ -44,13 +48,15 @@ mod wrk;
 use std::time::{Duration, Instant};
 
 use netloop_benches::child::{self, ServerProc, Spawn};
-use netloop_benches::proc_stats::Cpu;
+use netloop_benches::proc_stats::{Cpu, MachineCpu, children_cpu, user_hz};
 use netloop_benches::strace::{Counts, Strace};
 use netloop_benches::table::{Grid, dash, measurement};
 use netloop_benches::{Knobs, cpus, env_var, tool_available};
 
 /// The column every ratio divides by.
 const BASELINES: &[&str] = &["tokio-hyper"];
+/// Redos of one run at most, when other processes crowded it.
+const MAX_REDO: usize = 2;
 
 /// The knobs.
 #[derive(Debug, Clone)]
@@ -65,6 +71,9 @@ struct Config {
     duration: Duration,
     strace_conns: usize,
     strace_duration: Duration,
+    /// %: a run during which other processes used more of the CPUs in
+    /// play is redone.
+    max_foreign: f64,
 }
 
 impl Config {
@@ -102,6 +111,10 @@ impl Config {
             duration: secs("NETLOOP_BENCH_DURATION", 5.0, 1.0),
             strace_conns: env_var("NETLOOP_BENCH_STRACE_CONNS", 16usize).max(1),
             strace_duration: secs("NETLOOP_BENCH_STRACE_DURATION", 2.0, 1.0),
+            max_foreign: env_var(
+                "NETLOOP_BENCH_MAX_FOREIGN",
+                if quick { 100.0 } else { 10.0 },
+            ),
         }
     }
 
@@ -121,14 +134,51 @@ struct Sample {
     wrk: wrk::Report,
     /// Server CPU µs per request (schedstat).
     cpu_us: f64,
+    /// Other processes' share of the CPUs in play, %.
+    foreign: f64,
 }
 
-fn measure(load: &wrk::Load, server: &ServerProc) -> std::io::Result<Sample> {
-    let before = Cpu::of(server.pid);
+/// One wrk run against `server`, with the server's CPU over it and how
+/// much of the CPUs in play (the server's and wrk's; every CPU when either
+/// is unpinned) other processes used meanwhile.
+fn measure(config: &Config, load: &wrk::Load, server: &ServerProc) -> std::io::Result<Sample> {
+    let in_play: Vec<usize> = if config.server_cpus.is_empty() || config.client_cpus.is_empty() {
+        Vec::new()
+    } else {
+        let mut all: Vec<usize> = config
+            .server_cpus
+            .iter()
+            .chain(&config.client_cpus)
+            .copied()
+            .collect();
+        all.sort_unstable();
+        all.dedup();
+        all
+    };
+    let me = std::process::id();
+    let (server_before, me_before, machine_before, wrk_before) = (
+        Cpu::of(server.pid),
+        Cpu::of(me),
+        MachineCpu::of(&in_play),
+        children_cpu(),
+    );
+    let started = Instant::now();
     let report = load.run(server.addr)?;
-    let cpu = Cpu::of(server.pid).since(&before);
+    let wall = started.elapsed().as_secs_f64();
+    let cpu = Cpu::of(server.pid).since(&server_before);
+    let me_cpu = Cpu::of(me).since(&me_before);
+    let machine = MachineCpu::of(&in_play).since(&machine_before);
+    let wrk_secs = children_cpu().saturating_sub(wrk_before).as_secs_f64();
+    let hz = user_hz();
+    let ncpus = if in_play.is_empty() {
+        cpus::available()
+    } else {
+        in_play.len()
+    };
+    let others = machine.busy as f64 / hz - (cpu.ticks() + me_cpu.ticks()) as f64 / hz - wrk_secs;
     Ok(Sample {
         cpu_us: cpu.sched_ns as f64 / 1e3 / report.requests.max(1) as f64,
+        foreign: (others.max(0.0) * 100.0 / (wall * ncpus as f64)).min(100.0),
         wrk: report,
     })
 }
@@ -227,17 +277,30 @@ fn wrk_pass(config: &Config, servers: &[ServerProc], names: &[String], conns: us
     let warmup = config.load(conns, Duration::from_secs(1));
     let mut samples: Vec<Vec<Sample>> = vec![Vec::new(); servers.len()];
     let mut failures: Vec<String> = Vec::new();
+    let mut redone: std::collections::BTreeMap<String, usize> = Default::default();
     for run in 0..=config.knobs.runs {
         for (server, samples) in servers.iter().zip(&mut samples) {
-            let result = if run == 0 {
-                warmup.run(server.addr).map(|_| None)
-            } else {
-                measure(&load, server).map(Some)
-            };
-            match result {
-                Ok(Some(sample)) => samples.push(sample),
-                Ok(None) => {}
-                Err(e) => failures.push(format!("{} run {run}: {e}", server.kind)),
+            if run == 0 {
+                if let Err(e) = warmup.run(server.addr) {
+                    failures.push(format!("{} warm-up: {e}", server.kind));
+                }
+                continue;
+            }
+            // A run that other processes crowded is redone, twice at most.
+            for tries in 0.. {
+                match measure(config, &load, server) {
+                    Ok(sample) if sample.foreign > config.max_foreign && tries < MAX_REDO => {
+                        *redone.entry(server.kind.clone()).or_default() += 1;
+                    }
+                    Ok(sample) => {
+                        samples.push(sample);
+                        break;
+                    }
+                    Err(e) => {
+                        failures.push(format!("{} run {run}: {e}", server.kind));
+                        break;
+                    }
+                }
             }
         }
     }
@@ -271,6 +334,25 @@ fn wrk_pass(config: &Config, servers: &[ServerProc], names: &[String], conns: us
             &fixed(0),
         );
     }
+    measurement(
+        "other processes' share of the CPUs in play, %",
+        names,
+        &of(&|s| s.foreign),
+        &fixed(1),
+        &[],
+        true,
+    )
+    .print();
+    println!(
+        "\nruns redone because other processes used more than {:.0}% of the CPUs in play (at \
+         most {MAX_REDO} per run): {}",
+        config.max_foreign,
+        names
+            .iter()
+            .map(|n| format!("{n} {}", redone.get(n).copied().unwrap_or(0)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
     for (name, samples) in names.iter().zip(&samples) {
         for sample in samples {
             for error in &sample.wrk.errors {
