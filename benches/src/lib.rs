@@ -4,6 +4,18 @@
 //! criterion, async-executor) stay out of the library crates' dependencies.
 //! The benchmarks live in `benches/benches/`; see `BENCHMARKS.md` at the
 //! repository root for what was measured and with which command.
+//!
+//! The library holds what several benchmark binaries share: the knobs
+//! ([`Knobs`], [`env_var`]), server child processes ([`child`]), CPU
+//! pinning ([`cpus`]), `/proc` readings ([`proc_stats`]), `strace` counts
+//! ([`strace`]) and Markdown report tables ([`table`]). None of it knows a
+//! particular benchmark.
+
+pub mod child;
+pub mod cpus;
+pub mod proc_stats;
+pub mod strace;
+pub mod table;
 
 /// The knobs every benchmark binary reads from its environment:
 /// `NETLOOP_BENCH_RUNS`, `NETLOOP_BENCH_SCALE`, `NETLOOP_BENCH_ONLY`
@@ -93,4 +105,37 @@ pub fn minor_faults() -> u64 {
         .and_then(|(_, rest)| rest.split_whitespace().nth(7))
         .and_then(|minflt| minflt.parse().ok())
         .unwrap_or(0)
+}
+
+/// Whether `tool` runs (`tool arg` exits 0), e.g. `("strace", "-V")`.
+pub fn tool_available(tool: &str, arg: &str) -> bool {
+    std::process::Command::new(tool)
+        .arg(arg)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// Prints how this benchmark was invoked: the `NETLOOP_BENCH_*` variables
+/// set, a `cargo bench` line that repeats the run, and this binary's own
+/// command line.
+pub fn print_invocation(bench: &str, features: &str) {
+    let mut knobs: Vec<(String, String)> = std::env::vars()
+        .filter(|(k, _)| k.starts_with("NETLOOP_BENCH_"))
+        .collect();
+    knobs.sort();
+    let env: Vec<String> = knobs.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let features = if features.is_empty() {
+        String::new()
+    } else {
+        format!(" --features {features}")
+    };
+    println!(
+        "command: {}{}cargo bench -p netloop-benches{features} --bench {bench}",
+        env.join(" "),
+        if env.is_empty() { "" } else { " " },
+    );
+    let argv: Vec<String> = std::env::args().collect();
+    println!("binary:  {}", argv.join(" "));
 }

@@ -1,0 +1,256 @@
+//! The callgrind pass: user-space instructions per round trip of every
+//! server, each in a fresh child run under `valgrind --tool=callgrind` with
+//! one loop. After a warm-up, `callgrind_control -d PID` dumps (and zeroes)
+//! the counters; a window of K round trips on one connection, another
+//! dump; a window of K on the main pass's connections, a third; Ir of the
+//! second and third dumps over K. Where dumping does not work, it falls
+//! back to two whole runs of K and 2K round trips and the difference of
+//! their totals over K.
+//!
+//! callgrind slows the server some 50 times over, so on many connections
+//! requests are always waiting and a server batches more than it would
+//! natively. It knows valgrind's tools and the load, not the servers.
+
+use std::collections::BTreeSet;
+use std::ffi::OsString;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use netloop_benches::child::{ServerProc, Spawn};
+use netloop_benches::cpus;
+use netloop_benches::table::{Grid, dash};
+
+use crate::config::Config;
+use crate::loadgen::{Load, Stop};
+use crate::report::BASELINES;
+use crate::throughput::spec;
+
+/// What one server gave: Ir per round trip on one connection and on many,
+/// and how it was measured.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Sample {
+    one: f64,
+    many: f64,
+    method: &'static str,
+}
+
+/// Starts `kind` under callgrind, its profile files named after `out`.
+fn spawn(config: &Config, kind: &str, out: &Path) -> io::Result<ServerProc> {
+    let cpu = config
+        .server_cpus
+        .first()
+        .map(|c| vec![*c])
+        .unwrap_or_default();
+    let mut out_arg = OsString::from("--callgrind-out-file=");
+    out_arg.push(out);
+    ServerProc::spawn(&Spawn {
+        kind: kind.to_owned(),
+        env: vec![
+            ("NETLOOP_BENCH_LOOPS".to_owned(), "1".to_owned()),
+            (
+                "NETLOOP_BENCH_SERVER_CPUS".to_owned(),
+                cpus::format_list(&cpu),
+            ),
+        ],
+        wrapper: vec![
+            "valgrind".into(),
+            "--quiet".into(),
+            "--tool=callgrind".into(),
+            out_arg,
+        ],
+        timeout: Duration::from_secs(120),
+    })
+}
+
+/// `totals:` (or else `summary:`) of a callgrind profile: Ir.
+fn parse_ir(text: &str) -> Option<u64> {
+    let field = |prefix: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(prefix))
+            .and_then(|v| v.split_whitespace().next()?.parse().ok())
+    };
+    field("totals:").or_else(|| field("summary:"))
+}
+
+/// The profile files in `dir` not in `seen` (which they join).
+fn new_files(dir: &Path, seen: &mut BTreeSet<PathBuf>) -> io::Result<Vec<PathBuf>> {
+    let mut fresh = Vec::new();
+    for entry in std::fs::read_dir(dir)?.flatten() {
+        let path = entry.path();
+        if seen.insert(path.clone()) {
+            fresh.push(path);
+        }
+    }
+    Ok(fresh)
+}
+
+/// `callgrind_control -d PID`, then the Ir of the dump it wrote.
+fn dump(pid: u32, dir: &Path, seen: &mut BTreeSet<PathBuf>) -> io::Result<u64> {
+    let mut control = Command::new("callgrind_control")
+        .arg("-d")
+        .arg(pid.to_string())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()?;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Some(status) = control.try_wait()? {
+            if !status.success() {
+                return Err(io::Error::other(format!("callgrind_control -d: {status}")));
+            }
+            break;
+        }
+        if Instant::now() > deadline {
+            let _ = control.kill();
+            let _ = control.wait();
+            return Err(io::Error::other("callgrind_control -d took over 60 s"));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // The dump is written by the server: wait for the file to be complete.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        for path in new_files(dir, seen)? {
+            if let Some(ir) = std::fs::read_to_string(&path)
+                .ok()
+                .as_deref()
+                .and_then(parse_ir)
+            {
+                return Ok(ir);
+            }
+            seen.remove(&path);
+        }
+        if Instant::now() > deadline {
+            return Err(io::Error::other("callgrind wrote no dump"));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// One window of `k` round trips on `conns` connections.
+fn window(config: &Config, server: &ServerProc, conns: usize, k: u64) -> io::Result<()> {
+    let mut load = Load::connect(&spec(config, conns, Duration::ZERO), server.addr)?;
+    std::thread::sleep(Duration::from_millis(100));
+    load.run(Stop::RoundTrips(k))?;
+    Ok(())
+}
+
+fn warmup(config: &Config) -> u64 {
+    (config.callgrind_round_trips / 4).max(100)
+}
+
+/// The dump method.
+fn by_dumps(config: &Config, kind: &str, dir: &Path) -> io::Result<Sample> {
+    let out = dir.join("callgrind.out");
+    let server = spawn(config, kind, &out)?;
+    let mut seen = BTreeSet::new();
+    new_files(dir, &mut seen)?;
+    window(config, &server, 1, warmup(config))?;
+    dump(server.pid, dir, &mut seen)?;
+    let k = config.callgrind_round_trips;
+    let mut per_rt = [0.0; 2];
+    for (slot, conns) in per_rt.iter_mut().zip([1, config.conns]) {
+        window(config, &server, conns, k)?;
+        *slot = dump(server.pid, dir, &mut seen)? as f64 / k as f64;
+    }
+    server.stop();
+    Ok(Sample {
+        one: per_rt[0],
+        many: per_rt[1],
+        method: "dumps",
+    })
+}
+
+/// The fallback: whole runs of K and 2K round trips.
+fn by_runs(config: &Config, kind: &str, dir: &Path) -> io::Result<Sample> {
+    let k = config.callgrind_round_trips;
+    let mut per_rt = [0.0; 2];
+    for (slot, conns) in per_rt.iter_mut().zip([1, config.conns]) {
+        let mut totals = [0u64; 2];
+        for (total, n) in totals.iter_mut().zip([k, 2 * k]) {
+            let out = dir.join(format!("whole-{conns}-{n}.out"));
+            let server = spawn(config, kind, &out)?;
+            window(config, &server, 1, warmup(config))?;
+            window(config, &server, conns, n)?;
+            server.stop();
+            let text = std::fs::read_to_string(&out)?;
+            *total = parse_ir(&text).ok_or_else(|| io::Error::other("no totals"))?;
+        }
+        *slot = totals[1].saturating_sub(totals[0]) as f64 / k as f64;
+    }
+    Ok(Sample {
+        one: per_rt[0],
+        many: per_rt[1],
+        method: "K/2K runs",
+    })
+}
+
+/// Measures every server in `kinds`.
+pub(crate) fn run(config: &Config, kinds: &[&str]) -> Vec<Result<Sample, String>> {
+    kinds
+        .iter()
+        .map(|kind| {
+            let dir = std::env::temp_dir().join(format!(
+                "netloop-echo-callgrind-{}-{kind}",
+                std::process::id()
+            ));
+            let _ = std::fs::remove_dir_all(&dir);
+            std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+            let result = by_dumps(config, kind, &dir).or_else(|e| {
+                println!("  {kind}: callgrind dumps failed ({e}); falling back to K/2K runs");
+                by_runs(config, kind, &dir)
+            });
+            let _ = std::fs::remove_dir_all(&dir);
+            result.map_err(|e| e.to_string())
+        })
+        .collect()
+}
+
+/// Prints the table.
+pub(crate) fn report(config: &Config, names: &[String], results: &[Result<Sample, String>]) {
+    let mut grid = Grid::new(
+        format!(
+            "## User-space instructions per round trip (callgrind Ir, 1 loop, {} round trips per \
+             window; lower is better)",
+            config.callgrind_round_trips
+        ),
+        "",
+        names,
+    );
+    let one: Vec<Option<f64>> = results
+        .iter()
+        .map(|r| r.as_ref().ok().map(|s| s.one))
+        .collect();
+    let many: Vec<Option<f64>> = results
+        .iter()
+        .map(|r| r.as_ref().ok().map(|s| s.many))
+        .collect();
+    let fmt = |v: f64| format!("{v:.0}");
+    grid.values_with_ratios("Ir/rt, 1 connection", &one, &fmt, BASELINES);
+    grid.values_with_ratios(
+        &format!("Ir/rt, {} connections", config.conns),
+        &many,
+        &fmt,
+        BASELINES,
+    );
+    grid.row(
+        "method",
+        results
+            .iter()
+            .map(|r| r.as_ref().map_or(dash(), |s| s.method.to_owned()))
+            .collect(),
+    );
+    for (name, r) in names.iter().zip(results) {
+        if let Err(e) = r {
+            grid.notes.push(format!("{name}: failed: {e}"));
+        }
+    }
+    grid.notes.push(
+        "callgrind slows the server ~50x: on many connections requests are always waiting, so \
+         servers batch more than natively; 1 connection shows the full per-request path"
+            .to_owned(),
+    );
+    grid.print();
+}

@@ -1,0 +1,91 @@
+//! The echo server kinds, each run in a child process (this binary
+//! re-executed with `NETLOOP_BENCH_CHILD_KIND` naming it): the registry
+//! [`KINDS`] and the child's entry point.
+//!
+//! Adding a kind is one function `fn(loops) -> io::Result<Started>` (bind
+//! 127.0.0.1, any port; return the address and what must stay alive) and
+//! one [`Kind`] entry in [`KINDS`]. This module knows nothing about the
+//! load or the measurements.
+
+mod netloop;
+mod raw_epoll;
+mod tokio;
+
+use std::any::Any;
+use std::io;
+use std::net::SocketAddr;
+
+use netloop_benches::{child, cpus, env_var};
+
+/// What a kind's start function gives: the address it listens on, and
+/// whatever must stay alive while it serves.
+pub(crate) type Started = (SocketAddr, Box<dyn Any>);
+
+/// Every handler's read buffer.
+pub(crate) const BUF_SIZE: usize = 16 * 1024;
+
+/// A server kind.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Kind {
+    /// Its name on the command line and in the report.
+    pub(crate) name: &'static str,
+    /// One line for the report's header.
+    pub(crate) about: &'static str,
+    /// Starts serving with `loops` loops/threads.
+    start: fn(usize) -> io::Result<Started>,
+}
+
+/// Every kind, in report order.
+pub(crate) const KINDS: &[Kind] = &[
+    Kind {
+        name: "raw-epoll",
+        about: "hand-written libc epoll, thread per loop, SO_REUSEPORT, level-triggered (the limit)",
+        start: raw_epoll::start,
+    },
+    Kind {
+        name: "nl-serve",
+        about: "netloop::net::serve: main reactor accepts, hands connections to loops",
+        start: netloop::start_serve,
+    },
+    Kind {
+        name: "nl-reuseport",
+        about: "netloop::net::serve_reuseport: SO_REUSEPORT listener per loop",
+        start: netloop::start_reuseport,
+    },
+    Kind {
+        name: "nl-spawn",
+        about: "netloop multi-thread runtime, TcpListener::accept loop + netloop::spawn",
+        start: netloop::start_spawn,
+    },
+    Kind {
+        name: "tokio-mt",
+        about: "tokio multi_thread, accept loop + tokio::spawn",
+        start: tokio::start_mt,
+    },
+    Kind {
+        name: "tokio-tpc",
+        about: "tokio thread-per-core: current_thread runtime + SO_REUSEPORT listener per thread",
+        start: tokio::start_tpc,
+    },
+];
+
+/// The kind named `name`.
+pub(crate) fn by_name(name: &str) -> Option<&'static Kind> {
+    KINDS.iter().find(|k| k.name == name)
+}
+
+/// The child process's whole life: pin the process to
+/// `NETLOOP_BENCH_SERVER_CPUS` before any thread starts, raise
+/// `RLIMIT_NOFILE`, serve `name` with `NETLOOP_BENCH_LOOPS` loops, announce
+/// the address and serve until stdin closes.
+pub(crate) fn child_main(name: &str) -> ! {
+    let kind = by_name(name).unwrap_or_else(|| panic!("unknown echo server kind {name:?}"));
+    let server_cpus = std::env::var("NETLOOP_BENCH_SERVER_CPUS").unwrap_or_default();
+    let server_cpus = cpus::parse_list(&server_cpus).unwrap_or_else(|e| panic!("{e}"));
+    cpus::pin_current_thread(&server_cpus).expect("pinning the server");
+    let _ = cpus::raise_nofile_limit();
+    let loops: usize = env_var("NETLOOP_BENCH_LOOPS", 1);
+    let (addr, _keep) = (kind.start)(loops.max(1))
+        .unwrap_or_else(|e| panic!("starting the {} server: {e}", kind.name));
+    child::announce_and_serve(addr)
+}

@@ -1,0 +1,192 @@
+//! The HTTP/1.1 server kinds, each run in a child process (this binary
+//! re-executed with `NETLOOP_BENCH_CHILD_KIND` naming it): `nl-hyper`
+//! (netloop's `serve`, hyper on netloop's streams through their tokio io
+//! traits and `hyper_util::rt::TokioIo`), `tokio-hyper` (one
+//! `current_thread` runtime per loop, each with its own `SO_REUSEPORT`
+//! listener: with one loop, plainly a `current_thread` runtime with an
+//! accept loop) and `tokio-mt-hyper` (tokio `multi_thread`); all serve the
+//! same `hello`.
+//!
+//! Adding a kind is one start function and one [`Kind`] entry in
+//! [`KINDS`]. It knows nothing about wrk or the measurements.
+
+use std::any::Any;
+use std::convert::Infallible;
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+use netloop_benches::{child, cpus, env_var};
+
+/// Where every server binds: loopback, any port.
+const ANY: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0);
+
+/// What a kind's start function gives: the address, and whatever must
+/// stay alive while it serves.
+type Started = (SocketAddr, Box<dyn Any>);
+
+/// A server kind.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Kind {
+    /// Its name on the command line and in the report.
+    pub(crate) name: &'static str,
+    /// One line for the report's header.
+    pub(crate) about: &'static str,
+    start: fn(usize) -> io::Result<Started>,
+}
+
+/// Every kind, in report order.
+pub(crate) const KINDS: &[Kind] = &[
+    Kind {
+        name: "nl-hyper",
+        about: "netloop::net::serve + hyper http1 serve_connection(TokioIo::new(stream))",
+        start: start_nl,
+    },
+    Kind {
+        name: "tokio-hyper",
+        about: "tokio current_thread runtime per loop (SO_REUSEPORT), accept loop + tokio::spawn",
+        start: start_tokio_ct,
+    },
+    Kind {
+        name: "tokio-mt-hyper",
+        about: "tokio multi_thread, accept loop + tokio::spawn",
+        start: start_tokio_mt,
+    },
+];
+
+/// The child process's whole life: pin to `NETLOOP_BENCH_SERVER_CPUS`
+/// before any thread starts, serve `name` with `NETLOOP_BENCH_LOOPS`
+/// loops, announce the address, serve until stdin closes.
+pub(crate) fn child_main(name: &str) -> ! {
+    let kind = KINDS
+        .iter()
+        .find(|k| k.name == name)
+        .unwrap_or_else(|| panic!("unknown http server kind {name:?}"));
+    let server_cpus = std::env::var("NETLOOP_BENCH_SERVER_CPUS").unwrap_or_default();
+    let server_cpus = cpus::parse_list(&server_cpus).unwrap_or_else(|e| panic!("{e}"));
+    cpus::pin_current_thread(&server_cpus).expect("pinning the server");
+    let _ = cpus::raise_nofile_limit();
+    let loops: usize = env_var("NETLOOP_BENCH_LOOPS", 1);
+    let (addr, _keep) = (kind.start)(loops.max(1))
+        .unwrap_or_else(|e| panic!("starting the {} server: {e}", kind.name));
+    child::announce_and_serve(addr)
+}
+
+/// The one route: 200, `Hello, World!`, the same headers on every server
+/// (hyper adds `date` and `content-length`).
+async fn hello(_request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
+    let mut response = Response::new(Full::new(Bytes::from_static(b"Hello, World!")));
+    response.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static("text/plain"),
+    );
+    Ok(response)
+}
+
+/// `nl-hyper`.
+fn start_nl(loops: usize) -> io::Result<Started> {
+    let rt = netloop::runtime::Builder::new_multi_thread()
+        .worker_threads(loops)
+        .thread_name("nl-hyper")
+        .build()?;
+    let server = rt.block_on(async {
+        let listener = netloop::net::TcpListener::bind(ANY).await?;
+        netloop::net::serve(
+            listener,
+            |stream: netloop::net::TcpStream, _peer| async move {
+                let _ = stream.set_nodelay(true);
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service_fn(hello))
+                    .await;
+            },
+        )
+    })?;
+    Ok((server.local_addr(), Box::new((server, rt))))
+}
+
+/// Serves one tokio connection.
+async fn tokio_conn(stream: tokio::net::TcpStream) {
+    let _ = stream.set_nodelay(true);
+    let _ = hyper::server::conn::http1::Builder::new()
+        .serve_connection(TokioIo::new(stream), service_fn(hello))
+        .await;
+}
+
+/// Accepts forever, a task per connection.
+async fn tokio_accept_loop(listener: tokio::net::TcpListener) {
+    loop {
+        match listener.accept().await {
+            Ok((stream, _)) => {
+                tokio::spawn(tokio_conn(stream));
+            }
+            // EMFILE & co: back off as netloop's accept loop does.
+            Err(_) => tokio::time::sleep(Duration::from_millis(5)).await,
+        }
+    }
+}
+
+/// `tokio-hyper`.
+fn start_tokio_ct(loops: usize) -> io::Result<Started> {
+    let mut addr = ANY;
+    let mut sockets = Vec::with_capacity(loops);
+    for _ in 0..loops {
+        let socket = tokio::net::TcpSocket::new_v4()?;
+        socket.set_reuseaddr(true)?;
+        socket.set_reuseport(true)?;
+        socket.bind(addr)?;
+        addr = socket.local_addr()?;
+        sockets.push(socket);
+    }
+    let (listening_tx, listening) = mpsc::channel();
+    for (i, socket) in sockets.into_iter().enumerate() {
+        let listening_tx = listening_tx.clone();
+        std::thread::Builder::new()
+            .name(format!("tokio-hyper-{i}"))
+            .spawn(move || {
+                let started = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .and_then(|rt| {
+                        // `listen` registers with the runtime's reactor.
+                        let listener = rt.block_on(async { socket.listen(1024) })?;
+                        Ok((listener, rt))
+                    });
+                match started {
+                    Ok((listener, rt)) => {
+                        let _ = listening_tx.send(Ok(()));
+                        rt.block_on(tokio_accept_loop(listener));
+                    }
+                    Err(e) => {
+                        let _ = listening_tx.send(Err(e));
+                    }
+                }
+            })?;
+    }
+    drop(listening_tx);
+    for _ in 0..loops {
+        listening
+            .recv()
+            .map_err(|_| io::Error::other("a tokio-hyper thread died"))??;
+    }
+    Ok((addr, Box::new(())))
+}
+
+/// `tokio-mt-hyper`.
+fn start_tokio_mt(loops: usize) -> io::Result<Started> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(loops)
+        .thread_name("tokio-mt-hyper")
+        .enable_all()
+        .build()?;
+    let listener = rt.block_on(tokio::net::TcpListener::bind(ANY))?;
+    let addr = listener.local_addr()?;
+    rt.spawn(tokio_accept_loop(listener));
+    Ok((addr, Box::new(rt)))
+}
