@@ -23,6 +23,7 @@ use std::task::Waker;
 use std::time::Duration;
 
 use async_task::Runnable;
+use netloop_reactor::sys::clock;
 use netloop_reactor::time::{Timers, timers};
 use netloop_reactor::{EventBuffer, Poller, coop};
 
@@ -34,11 +35,11 @@ use crate::runtime::Callback;
 pub(crate) const LOCAL_BATCH: u64 = 128;
 /// Every how many tasks the remote queues are drained mid-batch (Go: 61).
 pub(crate) const REMOTE_EVERY: u64 = 61;
-/// How long a loop may stay busy without sleeping before it yields its CPU
-/// (see `EventLoop::yield_if_busy_too_long`).
-const BUSY_SLICE: Duration = Duration::from_micros(200);
-/// An idle round's wait that lasted this long slept (gave the CPU up).
-const SLEPT: Duration = Duration::from_micros(50);
+/// How long (ns) a loop may stay busy without sleeping before it yields its
+/// CPU (see `EventLoop::yield_if_busy_too_long`).
+const BUSY_SLICE: u64 = 200_000;
+/// An idle round's wait that lasted this long (ns) slept (gave the CPU up).
+const SLEPT: u64 = 50_000;
 /// Rounds of waking and dropping that shutdown tries before it gives up on
 /// tasks that keep waking more while being dropped (each round drops every
 /// runnable queued, so a round that finds nothing ends it long before).
@@ -234,8 +235,9 @@ pub(crate) struct EventLoop {
     /// A task that spent its cooperative budget this round: queued again
     /// only after the round's network poll and timers.
     deferred: Option<Runnable>,
-    /// When the loop last started being busy (it has not slept since).
-    busy_since: Option<std::time::Instant>,
+    /// When the loop last started being busy (it has not slept since), in
+    /// `sys::clock::monotonic_nanos`.
+    busy_since: Option<u64>,
 }
 
 impl fmt::Debug for EventLoop {
@@ -283,15 +285,15 @@ impl EventLoop {
     ///
     /// "Busy" means no `epoll_wait` of the loop has actually waited: an
     /// idle round's wait that returns at once (events were ready) does not
-    /// count as sleeping. Returns the time it read.
-    fn yield_if_busy_too_long(&mut self) -> std::time::Instant {
-        let now = std::time::Instant::now();
+    /// count as sleeping. Returns the time it read (ns).
+    fn yield_if_busy_too_long(&mut self) -> u64 {
+        let now = clock::monotonic_nanos();
         match self.busy_since {
             None => self.busy_since = Some(now),
-            Some(since) if now.duration_since(since) >= BUSY_SLICE => {
+            Some(since) if now.wrapping_sub(since) >= BUSY_SLICE => {
                 std::thread::yield_now();
                 self.shared.cpu_yields.fetch_add(1, Relaxed);
-                self.busy_since = Some(std::time::Instant::now());
+                self.busy_since = Some(clock::monotonic_nanos());
             }
             Some(_) => {}
         }
@@ -366,7 +368,7 @@ impl EventLoop {
                 self.shared.index
             ),
         };
-        if idle && now.elapsed() >= SLEPT {
+        if idle && clock::monotonic_nanos().wrapping_sub(now) >= SLEPT {
             // The wait really waited: the loop gave its CPU up.
             self.busy_since = None;
         }

@@ -317,10 +317,14 @@ impl<T> Poller<T> {
         }
         let c = &self.counters;
         c.turns.fetch_add(1, Relaxed);
-        c.io_events.fetch_add(turn.io_events as u64, Relaxed);
-        c.stale_events.fetch_add(turn.stale_events as u64, Relaxed);
-        c.wakers_woken.fetch_add(turn.woken as u64, Relaxed);
-        c.waker_panics.fetch_add(panics as u64, Relaxed);
+        if turn.io_events + turn.stale_events > 0 {
+            c.io_events.fetch_add(turn.io_events as u64, Relaxed);
+            c.stale_events.fetch_add(turn.stale_events as u64, Relaxed);
+            c.wakers_woken.fetch_add(turn.woken as u64, Relaxed);
+        }
+        if panics > 0 {
+            c.waker_panics.fetch_add(panics as u64, Relaxed);
+        }
         Ok(turn)
     }
 
@@ -334,8 +338,12 @@ impl<T> Poller<T> {
             self.wake();
         }
         let c = &self.counters;
-        c.urgent_tasks.fetch_add(drained.urgent as u64, Relaxed);
-        c.normal_tasks.fetch_add(drained.normal as u64, Relaxed);
+        if drained.urgent > 0 {
+            c.urgent_tasks.fetch_add(drained.urgent as u64, Relaxed);
+        }
+        if drained.normal > 0 {
+            c.normal_tasks.fetch_add(drained.normal as u64, Relaxed);
+        }
         drained
     }
 

@@ -48,6 +48,10 @@ impl<T> TaskQueue<T> {
     pub(crate) fn len(&self) -> usize {
         self.inner.len()
     }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.inner.is_empty()
+    }
 }
 
 #[cfg(loom)]
@@ -75,6 +79,10 @@ impl<T> TaskQueue<T> {
 
     pub(crate) fn len(&self) -> usize {
         self.len.load(crate::loom::Ordering::Acquire)
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 }
 
@@ -108,18 +116,24 @@ impl<T> RemoteQueues<T> {
     /// `normal_bound` normal ones.
     pub(crate) fn drain(&self, normal_bound: usize, mut f: impl FnMut(T)) -> Drained {
         let mut drained = Drained::default();
-        for _ in 0..self.urgent.len() {
-            let Some(task) = self.urgent.pop() else { break };
-            f(task);
-            drained.urgent += 1;
+        // `is_empty` first: a queue's `len` walks its indices with
+        // sequentially consistent loads, and most drains find nothing.
+        if !self.urgent.is_empty() {
+            for _ in 0..self.urgent.len() {
+                let Some(task) = self.urgent.pop() else { break };
+                f(task);
+                drained.urgent += 1;
+            }
         }
-        let normal = self.normal.len().min(normal_bound);
-        for _ in 0..normal {
-            let Some(task) = self.normal.pop() else { break };
-            f(task);
-            drained.normal += 1;
+        if !self.normal.is_empty() {
+            let normal = self.normal.len().min(normal_bound);
+            for _ in 0..normal {
+                let Some(task) = self.normal.pop() else { break };
+                f(task);
+                drained.normal += 1;
+            }
         }
-        drained.more = self.urgent.len() + self.normal.len() > 0;
+        drained.more = !self.urgent.is_empty() || !self.normal.is_empty();
         drained
     }
 }

@@ -1,9 +1,10 @@
 //! The callgrind pass: user-space instructions per round trip of every
 //! server, each in a fresh child run under `valgrind --tool=callgrind` with
 //! one loop. After a warm-up, `callgrind_control -d PID` dumps (and zeroes)
-//! the counters; a window of K round trips on one connection, another
-//! dump; a window of K on the main pass's connections, a third; Ir of the
-//! second and third dumps over K. Where dumping does not work, it falls
+//! the counters; then, on one connection and again on the main pass's
+//! connections: connect, two round trips per connection, a dump (setup,
+//! discarded), a window of K round trips, a dump: its Ir over K is the
+//! steady state's cost. Where dumping does not work, it falls
 //! back to two whole runs of K and 2K round trips and the difference of
 //! their totals over K.
 //!
@@ -152,7 +153,14 @@ fn by_dumps(config: &Config, kind: &str, dir: &Path) -> io::Result<Sample> {
     let k = config.callgrind_round_trips;
     let mut per_rt = [0.0; 2];
     for (slot, conns) in per_rt.iter_mut().zip([1, config.conns]) {
-        window(config, &server, conns, k)?;
+        // Connecting, accepting and each connection's first round trips
+        // (registration, first buffers) go into a dump of their own, so
+        // that the measured one holds the steady state only.
+        let mut load = Load::connect(&spec(config, conns, Duration::ZERO), server.addr)?;
+        std::thread::sleep(Duration::from_millis(100));
+        load.run(Stop::RoundTrips(2 * conns as u64))?;
+        dump(server.pid, dir, &mut seen)?;
+        load.run(Stop::RoundTrips(k))?;
         *slot = dump(server.pid, dir, &mut seen)? as f64 / k as f64;
     }
     server.stop();

@@ -5,7 +5,7 @@
 //! `cargo bench -p netloop-benches --bench echo` re-executes this binary
 //! once per server kind (`NETLOOP_BENCH_CHILD_KIND` names it; the child
 //! pins itself, prints `ADDR <addr>` and serves until its stdin closes):
-//! `raw-epoll`, `nl-serve`, `nl-reuseport`, `nl-spawn`, `tokio-mt`,
+//! `raw-epoll`, `nl-gnet`, `nl-serve`, `nl-reuseport`, `nl-spawn`, `tokio-mt`,
 //! `tokio-tpc` (see `servers/`). The load generator (`loadgen/`) is not
 //! netloop: raw epoll on `libc`, one thread per load CPU, each connection
 //! doing request/response ping-pong. Passes, in order:

@@ -61,20 +61,28 @@ struct Key {
 struct Inbox {
     /// Connections handed to this loop, not yet adopted.
     incoming: Mutex<Vec<(TcpStream, SocketAddr)>>,
+    /// Set after a push to `incoming`, so that a driver poll without new
+    /// connections costs a load, not a lock.
+    has_incoming: AtomicBool,
     /// Connections woken since the driver last looked.
     ready: Mutex<Vec<Key>>,
     driver: AtomicWaker,
     /// The server was dropped: the driver ends with its last connection.
     server_gone: AtomicBool,
+    /// The driver has been woken and has not yet taken `ready`: wakes of
+    /// further connections only queue them.
+    scheduled: AtomicBool,
 }
 
 impl Inbox {
     fn new() -> Inbox {
         Inbox {
             incoming: Mutex::new(Vec::new()),
+            has_incoming: AtomicBool::new(false),
             ready: Mutex::new(Vec::new()),
             driver: AtomicWaker::new(),
             server_gone: AtomicBool::new(false),
+            scheduled: AtomicBool::new(false),
         }
     }
 }
@@ -89,6 +97,7 @@ impl Drivers {
     pub(super) fn hand_over(&self, target: &Arc<LoopShared>, stream: TcpStream, peer: SocketAddr) {
         let inbox = &self.inboxes[target.index];
         lock(&inbox.incoming).push((stream, peer));
+        inbox.has_incoming.store(true, Release);
         inbox.driver.wake();
     }
 
@@ -140,7 +149,11 @@ impl Wake for ConnWake {
     fn wake_by_ref(self: &Arc<Self>) {
         if !self.queued.swap(true, AcqRel) {
             lock(&self.inbox.ready).push(self.key);
-            self.inbox.driver.wake();
+            // After the push: a driver that cleared `scheduled` before
+            // taking `ready` either takes this key or is woken for it.
+            if !self.inbox.scheduled.swap(true, AcqRel) {
+                self.inbox.driver.wake();
+            }
         }
     }
 }
@@ -182,6 +195,10 @@ impl<T: TrafficHandler> Driver<T> {
     /// Adopts the connections handed over, greeting each (`on_open`) and
     /// serving whatever it already has.
     fn adopt(&mut self, buffer: &mut [u8]) {
+        // Cleared before the lock: a hand-over after it sets it again.
+        if !self.inbox.has_incoming.swap(false, AcqRel) {
+            return;
+        }
         let incoming = std::mem::take(&mut *lock(&self.inbox.incoming));
         for (stream, peer) in incoming {
             let index = match self.free.pop() {
@@ -276,6 +293,7 @@ impl<T: TrafficHandler> Future for Driver<T> {
         this.adopt(&mut buffer);
         let mut batch = std::mem::take(&mut this.batch);
         let result = loop {
+            this.inbox.scheduled.store(false, Release);
             std::mem::swap(&mut batch, &mut *lock(&this.inbox.ready));
             if batch.is_empty() {
                 break if this.live == 0 && this.inbox.server_gone.load(Acquire) {
@@ -341,11 +359,13 @@ fn drive<T: TrafficHandler>(
     buffer: &mut [u8],
 ) -> Option<Closing> {
     for _ in 0..READS_PER_WAKE {
-        match flush(conn) {
-            Poll::Ready(Ok(())) => {}
-            Poll::Ready(Err(e)) => return Some(Some(e)),
-            // Back when the socket takes more; nothing is read meanwhile.
-            Poll::Pending => return None,
+        if !conn.outbound.is_empty() {
+            match flush(conn) {
+                Poll::Ready(Ok(())) => {}
+                Poll::Ready(Err(e)) => return Some(Some(e)),
+                // Back when the socket takes more; nothing is read meanwhile.
+                Poll::Pending => return None,
+            }
         }
         let ConnState {
             stream,

@@ -176,17 +176,7 @@ impl PollDesc {
 
     /// Go's `netpollcheckerr`: why `dir` cannot wait, if it cannot.
     pub(crate) fn check(&self, dir: Direction) -> io::Result<()> {
-        let info = self.info.load(Acquire);
-        if info & CLOSING != 0 {
-            return Err(closed_error());
-        }
-        if info & dir.expired_bit() != 0 {
-            return Err(io::Error::new(
-                io::ErrorKind::TimedOut,
-                "i/o deadline reached",
-            ));
-        }
-        Ok(())
+        check_info(self.info.load(Acquire), dir)
     }
 
     /// Waits until `dir` may be ready: Go's `poll_runtime_pollWait`.
@@ -257,18 +247,27 @@ impl PollDesc {
         mut op: impl FnMut() -> io::Result<R>,
         drained: impl Fn(&R) -> bool,
     ) -> Poll<io::Result<R>> {
-        if let Err(e) = self.check(dir) {
+        // One load of the descriptor's flags serves both the check and the
+        // final-state test below: a read-closed flag published after it
+        // comes with an unblock of the slot, which the wait then consumes.
+        let info = self.info.load(Acquire);
+        if let Err(e) = check_info(info, dir) {
             return Poll::Ready(Err(e));
         }
         std::task::ready!(crate::coop::poll_proceed(cx));
         let slot = self.slot(dir);
         let hint = self.hint(dir);
+        let is_final = is_final_info(info, dir);
         loop {
             let before = hint.snapshot();
-            if before.is_drained() && !self.is_final(dir) {
-                // netpollblock: wait for the edge (or consume one latched
-                // since the syscall that drained the queue).
-                if let Err(e) = std::task::ready!(slot.poll_ready(cx.waker(), || self.check(dir))) {
+            if before.is_drained() && !is_final {
+                // netpollblock: consume an edge latched since the syscall
+                // that drained the queue (the woken task's case: a load and
+                // a CAS), or wait for one.
+                if !slot.consume_ready()
+                    && let Err(e) =
+                        std::task::ready!(slot.poll_ready(cx.waker(), || self.check(dir)))
+                {
                     return Poll::Ready(Err(e));
                 }
                 // This task consumed the edge, so its own syscall is what
@@ -403,11 +402,7 @@ impl PollDesc {
     /// and end of stream arrived together) is followed by the `0` that
     /// reports it, not by a wait for an edge that already came.
     fn is_final(&self, dir: Direction) -> bool {
-        let closed = match dir {
-            Direction::Read => READ_CLOSED_SEEN,
-            Direction::Write => WRITE_CLOSED_SEEN,
-        };
-        self.info.load(Acquire) & (closed | ERROR_SEEN) != 0
+        is_final_info(self.info.load(Acquire), dir)
     }
 
     /// The closed and error conditions its events have reported so far.
@@ -558,6 +553,29 @@ impl fmt::Debug for PollDesc {
             .field("info", &self.info.load(Acquire))
             .finish_non_exhaustive()
     }
+}
+
+/// `check` on a loaded `info` word.
+fn check_info(info: u32, dir: Direction) -> io::Result<()> {
+    if info & CLOSING != 0 {
+        return Err(closed_error());
+    }
+    if info & dir.expired_bit() != 0 {
+        return Err(io::Error::new(
+            io::ErrorKind::TimedOut,
+            "i/o deadline reached",
+        ));
+    }
+    Ok(())
+}
+
+/// `is_final` on a loaded `info` word.
+fn is_final_info(info: u32, dir: Direction) -> bool {
+    let closed = match dir {
+        Direction::Read => READ_CLOSED_SEEN,
+        Direction::Write => WRITE_CLOSED_SEEN,
+    };
+    info & (closed | ERROR_SEEN) != 0
 }
 
 fn is_would_block(e: &io::Error) -> bool {

@@ -17,6 +17,52 @@ use super::{cvt, cvt_r};
 /// Most buffers one `readv` / `writev` passes (Linux's `UIO_MAXIOV`).
 const IOV_MAX: usize = libc::UIO_MAXIOV as usize;
 
+/// `recvfrom(2)` with no address, made with `syscall(2)` rather than
+/// glibc's `recv`: glibc wraps every blocking-capable call in a
+/// cancellation point (`pthread_enable_asynccancel` /
+/// `pthread_disable_asynccancel`, some 30 instructions each way), which buys
+/// nothing for nonblocking sockets in a runtime that never cancels threads.
+///
+/// # Safety
+///
+/// `ptr` must be valid for writes of `len` bytes for the call.
+unsafe fn raw_recv(fd: BorrowedFd<'_>, ptr: *mut u8, len: usize, flags: libc::c_int) -> isize {
+    // SAFETY: the caller guarantees `ptr`/`len`; the two null pointers ask
+    // for no source address; `fd` is borrowed, so it stays open.
+    unsafe {
+        libc::syscall(
+            libc::SYS_recvfrom,
+            libc::c_long::from(fd.as_raw_fd()),
+            ptr,
+            len,
+            libc::c_long::from(flags),
+            std::ptr::null_mut::<libc::sockaddr>(),
+            std::ptr::null_mut::<libc::socklen_t>(),
+        ) as isize
+    }
+}
+
+/// `sendto(2)` with no address, through `syscall(2)` (see [`raw_recv`]).
+///
+/// # Safety
+///
+/// `ptr` must be valid for reads of `len` bytes for the call.
+unsafe fn raw_send(fd: BorrowedFd<'_>, ptr: *const u8, len: usize, flags: libc::c_int) -> isize {
+    // SAFETY: the caller guarantees `ptr`/`len`; no destination address;
+    // `fd` is borrowed, so it stays open.
+    unsafe {
+        libc::syscall(
+            libc::SYS_sendto,
+            libc::c_long::from(fd.as_raw_fd()),
+            ptr,
+            len,
+            libc::c_long::from(flags),
+            std::ptr::null::<libc::sockaddr>(),
+            0 as libc::socklen_t,
+        ) as isize
+    }
+}
+
 /// Clamps a buffer length the way std does: the syscalls return `isize`.
 fn clamp_len(len: usize) -> usize {
     len.min(isize::MAX as usize)
@@ -106,8 +152,8 @@ fn recv_with_flags(fd: BorrowedFd<'_>, buf: &mut [u8], flags: libc::c_int) -> io
     let len = clamp_len(buf.len());
     let n = cvt_r(|| {
         // SAFETY: `buf` is a valid, writable buffer of at least `len` bytes
-        // borrowed for the call; `fd` is borrowed, so it stays open.
-        unsafe { libc::recv(fd.as_raw_fd(), buf.as_mut_ptr().cast(), len, flags) }
+        // borrowed for the call.
+        unsafe { raw_recv(fd, buf.as_mut_ptr(), len, flags) }
     })?;
     Ok(n as usize)
 }
@@ -125,9 +171,8 @@ pub fn recv_uninit(fd: BorrowedFd<'_>, buf: &mut [MaybeUninit<u8>]) -> io::Resul
     let n = cvt_r(|| {
         // SAFETY: `buf` is a valid, writable buffer of at least `len` bytes
         // borrowed for the call; the kernel only writes received bytes into
-        // it (never uninitialised ones), and reads nothing from it; `fd` is
-        // borrowed, so it stays open.
-        unsafe { libc::recv(fd.as_raw_fd(), buf.as_mut_ptr().cast(), len, 0) }
+        // it (never uninitialised ones), and reads nothing from it.
+        unsafe { raw_recv(fd, buf.as_mut_ptr().cast(), len, 0) }
     })?;
     Ok(n as usize)
 }
@@ -143,8 +188,8 @@ pub fn send(fd: BorrowedFd<'_>, buf: &[u8]) -> io::Result<usize> {
     let len = clamp_len(buf.len());
     let n = cvt_r(|| {
         // SAFETY: `buf` is a valid buffer of at least `len` bytes borrowed for
-        // the call, only read by the kernel; `fd` is borrowed, so it stays open.
-        unsafe { libc::send(fd.as_raw_fd(), buf.as_ptr().cast(), len, libc::MSG_NOSIGNAL) }
+        // the call, only read by the kernel.
+        unsafe { raw_send(fd, buf.as_ptr(), len, libc::MSG_NOSIGNAL) }
     })?;
     Ok(n as usize)
 }

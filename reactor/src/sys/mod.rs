@@ -14,6 +14,7 @@
 //! | `resource.rs` | `nofile_limit`, `set_nofile_soft_limit`, `raise_nofile_limit` (`RLIMIT_NOFILE`) | sockets, loops |
 //! | `signal.rs` | `sigpipe_default` (`SIG_DFL` for `SIGPIPE` until the guard drops) | sockets, loops |
 //! | `thread.rs` | `pin_current_thread` / `current_thread_cpus` (`sched_setaffinity` / `sched_getaffinity`) | loops, runtimes |
+//! | `clock.rs` | `monotonic_nanos` (`clock_gettime(CLOCK_MONOTONIC)` as a `u64`) | timers, loops |
 //! | `io.rs` | `read` (and `read_uninit`) / `write` / `readv` / `writev`, `recv` (and `recv_uninit`) / `send` (`MSG_NOSIGNAL`), `shutdown`, `close` on borrowed fds | async, readiness |
 //!
 //! Conventions, after std's `cvt` family: a `-1` return becomes
@@ -23,6 +24,7 @@
 //! `OwnedFd` on the line that creates it, and every `unsafe` block says why it
 //! is sound right above it.
 
+pub mod clock;
 mod epoll;
 mod eventfd;
 pub mod fd;

@@ -43,6 +43,11 @@ pub(crate) const KINDS: &[Kind] = &[
         start: raw_epoll::start,
     },
     Kind {
+        name: "nl-gnet",
+        about: "netloop::net::serve_traffic: main reactor hands connections to loops, an event handler on each loop's buffer",
+        start: netloop::start_gnet,
+    },
+    Kind {
         name: "nl-serve",
         about: "netloop::net::serve: main reactor accepts, hands connections to loops",
         start: netloop::start_serve,

@@ -1,4 +1,7 @@
-//! The netloop echo servers: `nl-serve` (`netloop::net::serve`: the main
+//! The netloop echo servers: `nl-gnet` (`netloop::net::serve_traffic`: the
+//! main reactor hands connections out, each loop's driver reads its ready
+//! connections into the loop's buffer and an event handler writes the bytes
+//! back — no task or buffer per connection), `nl-serve` (`netloop::net::serve`: the main
 //! reactor on loop 0 accepts and hands each connection to the loop the
 //! balancer picks), `nl-reuseport` (`netloop::net::serve_reuseport`: an
 //! `SO_REUSEPORT` listener per loop) and `nl-spawn` (a plain
@@ -24,6 +27,33 @@ fn runtime(loops: usize, name: &str) -> io::Result<netloop::runtime::Runtime> {
         .worker_threads(loops)
         .thread_name(name)
         .build()
+}
+
+/// `nl-gnet`.
+pub(crate) fn start_gnet(loops: usize) -> io::Result<Started> {
+    let rt = runtime(loops, "nl-gnet")?;
+    let server = rt.block_on(async {
+        let listener = netloop::net::TcpListener::bind(ANY).await?;
+        netloop::net::serve_traffic(listener, NoDelayEcho)
+    })?;
+    Ok((server.local_addr(), Box::new((server, rt))))
+}
+
+/// The event-handler echo: `TCP_NODELAY` on at open, every byte that
+/// arrives written back.
+struct NoDelayEcho;
+
+impl netloop::net::TrafficHandler for NoDelayEcho {
+    fn on_open(&self, conn: &mut netloop::net::Conn<'_>) -> netloop::net::Action {
+        let _ = conn.stream().set_nodelay(true);
+        netloop::net::Action::Continue
+    }
+
+    fn on_traffic(&self, conn: &mut netloop::net::Conn<'_>) -> netloop::net::Action {
+        let input = conn.take_input();
+        conn.write(input);
+        netloop::net::Action::Continue
+    }
 }
 
 /// `nl-serve`.
