@@ -326,3 +326,49 @@ async fn tasks_on_several_loops_share_one_socket() {
     drop(server);
     fds.finish().await;
 }
+
+/// A connected socket's ICMP "port unreachable" wakes a pending receive
+/// with `ConnectionRefused` (an `EPOLLERR`); after that the socket is
+/// quiet again: the next receive waits, and `readable()` waits once
+/// `try_recv` met `WouldBlock`. (A reported error is not a lasting
+/// readiness: treating it as one made the receive retry without end.)
+#[test]
+fn after_an_icmp_error_the_socket_waits_again() {
+    support::watchdog(|| {
+        support::current_thread().block_on(async {
+            let fds = FdCheck::start();
+            let dead = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+            let addr = dead.local_addr().unwrap();
+            drop(dead);
+            let sock = Arc::new(UdpSocket::bind("127.0.0.1:0").await.unwrap());
+            sock.connect(addr).await.unwrap();
+            let waiting = sock.clone();
+            let parked = netloop::spawn(async move { waiting.recv(&mut [0u8; 16]).await });
+            netloop::time::sleep(Duration::from_millis(20)).await;
+            sock.send(b"x").await.unwrap();
+            let refused = support::bounded("the refused receive", parked)
+                .await
+                .unwrap();
+            assert_eq!(refused.unwrap_err().kind(), ErrorKind::ConnectionRefused);
+            let mut buf = [0u8; 16];
+            assert!(
+                timeout(Duration::from_millis(50), sock.recv(&mut buf))
+                    .await
+                    .is_err(),
+                "nothing is queued: the receive waits"
+            );
+            assert_eq!(
+                sock.try_recv(&mut buf).unwrap_err().kind(),
+                ErrorKind::WouldBlock
+            );
+            assert!(
+                timeout(Duration::from_millis(50), sock.readable())
+                    .await
+                    .is_err(),
+                "readable() waits for new readiness"
+            );
+            drop(sock);
+            fds.finish().await;
+        })
+    });
+}

@@ -482,3 +482,40 @@ fn the_ends_and_options_are_send_and_sync() {
     send_sync::<Receiver>();
     send_sync::<OpenOptions>();
 }
+
+/// A FIFO whose first writer came and went (`EPOLLHUP`: its read side was
+/// reported closed) and which a second writer then opened: once what that
+/// writer sent is read, the next read waits for more instead of retrying
+/// its `EAGAIN` without end.
+#[test]
+fn a_fifo_reopened_by_a_new_writer_waits_for_it() {
+    support::watchdog(|| {
+        support::current_thread().block_on(async {
+            let fds = FdCheck::start();
+            let dir = TempDir::new("reopened");
+            let path = dir.0.join("fifo");
+            mkfifo(&path, 0o600).unwrap();
+            let mut rx = OpenOptions::new().open_receiver(&path).unwrap();
+            let mut buf = [0u8; 64];
+            {
+                let mut first = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+                first.write_all(b"one").unwrap();
+            }
+            assert_eq!(bounded("the read", rx.read(&mut buf)).await.unwrap(), 3);
+            assert_eq!(bounded("the EOF", rx.read(&mut buf)).await.unwrap(), 0);
+            let mut second = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+            second.write_all(b"two").unwrap();
+            assert_eq!(bounded("the read", rx.read(&mut buf)).await.unwrap(), 3);
+            assert!(
+                timeout(Duration::from_millis(50), rx.read(&mut buf))
+                    .await
+                    .is_err(),
+                "a writer is open and nothing is queued: the read waits"
+            );
+            second.write_all(b"three").unwrap();
+            assert_eq!(bounded("the read", rx.read(&mut buf)).await.unwrap(), 5);
+            drop((rx, second));
+            fds.finish().await;
+        })
+    });
+}

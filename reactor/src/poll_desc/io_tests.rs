@@ -284,3 +284,63 @@ fn readiness_seen_during_a_read_is_not_overwritten_by_its_verdict() {
     assert!(matches!(polled, Poll::Ready(Ok(10))));
     assert_eq!(read(&desc, &queue, &mut cx, 64), Poll::Ready(4));
 }
+
+/// A read that can only be tried `limit` times: a busy loop fails the test
+/// instead of hanging it.
+fn bounded_read(
+    desc: &PollDesc,
+    queue: &Queue,
+    cx: &mut Context<'_>,
+    limit: usize,
+) -> Poll<io::Result<usize>> {
+    desc.poll_stream_io(Direction::Read, cx, 64, || {
+        assert!(
+            queue.syscalls.get() < limit,
+            "{} syscalls in one poll: a busy loop",
+            queue.syscalls.get()
+        );
+        queue.recv(64)
+    })
+}
+
+#[test]
+fn a_direction_reported_closed_that_meets_eagain_still_waits() {
+    // A FIFO whose first writer left (EPOLLHUP: read-closed) and which a
+    // new writer opened: reads meet EAGAIN again, and must park.
+    let (desc, queue) = (desc(), Queue::default());
+    let (waker, count) = counting_waker();
+    let mut cx = Context::from_waker(&waker);
+    event(&desc, EventBits::IN | EventBits::HUP);
+    assert!(bounded_read(&desc, &queue, &mut cx, 4).is_pending());
+    arrive(&desc, &queue, 3);
+    assert_eq!(woken(&count), 1);
+    queue.syscalls.set(0);
+    assert!(matches!(
+        bounded_read(&desc, &queue, &mut cx, 4),
+        Poll::Ready(Ok(3))
+    ));
+    queue.syscalls.set(0);
+    assert!(bounded_read(&desc, &queue, &mut cx, 4).is_pending());
+}
+
+#[test]
+fn an_error_event_is_not_final_readiness() {
+    // A connected UDP socket's ICMP error: reported once (EPOLLERR), then
+    // EAGAIN again. The read parks, and `readable()` waits, as in tokio
+    // (which clears ERROR with the rest of the readiness).
+    let (desc, queue) = (desc(), Queue::default());
+    let (waker, _count) = counting_waker();
+    let mut cx = Context::from_waker(&waker);
+    event(&desc, EventBits::ERR);
+    assert!(bounded_read(&desc, &queue, &mut cx, 4).is_pending());
+    assert_eq!(
+        desc.try_io(Direction::Read, || queue.recv(64))
+            .unwrap_err()
+            .kind(),
+        io::ErrorKind::WouldBlock
+    );
+    assert!(
+        desc.poll_hinted_ready(Direction::Read, &mut cx)
+            .is_pending()
+    );
+}

@@ -258,51 +258,61 @@ impl PollDesc {
         let slot = self.slot(dir);
         let hint = self.hint(dir);
         let is_final = is_final_info(info, dir);
+        // Whether this call consumed an edge since its last syscall: the
+        // next syscall then follows at once (no reset, no wait), and its
+        // result alone settles the hint.
+        let mut edge = false;
         loop {
             let before = hint.snapshot();
-            if before.is_drained() && !is_final {
-                // netpollblock: consume an edge latched since the syscall
-                // that drained the queue (the woken task's case: a load and
-                // a CAS), or wait for one.
-                if !slot.consume_ready()
-                    && let Err(e) =
-                        std::task::ready!(slot.poll_ready(cx.waker(), || self.check(dir)))
-                {
-                    return Poll::Ready(Err(e));
-                }
-                // This task consumed the edge, so its own syscall is what
-                // settles the hint: still drained after `EAGAIN` or a short
-                // read, else seen.
-                match op() {
-                    Err(e) if is_would_block(&e) => continue,
-                    Ok(r) if drained(&r) => return Poll::Ready(Ok(r)),
-                    Ok(r) => {
-                        hint.mark_seen();
-                        return Poll::Ready(Ok(r));
-                    }
-                    Err(e) => return Poll::Ready(Err(e)),
+            if !edge {
+                if before.is_drained() && !is_final {
+                    // tokio's rule: the last syscall found the queue empty;
+                    // only an edge since can have filled it.
+                    std::task::ready!(self.wait_edge(slot, dir, cx))?;
+                    edge = true;
+                } else {
+                    // Go's pollReset, then the syscall.
+                    slot.reset();
                 }
             }
-            // pollReset, then the syscall.
-            slot.reset();
+            let after_edge = std::mem::take(&mut edge);
             match op() {
-                // Then wait (next iteration), or retry at once if readiness
-                // was recorded between the reset and now.
                 Err(e) if is_would_block(&e) => {
-                    hint.mark_drained(before);
+                    // netpollblock: wait for the next edge before the next
+                    // syscall — also in a direction an event reported
+                    // closed (a FIFO a new writer opened) — unless
+                    // readiness was recorded since the reset (then retry).
+                    if after_edge || hint.mark_drained(before) {
+                        std::task::ready!(self.wait_edge(slot, dir, cx))?;
+                        edge = true;
+                    }
                 }
                 Ok(r) if drained(&r) => {
-                    hint.mark_drained(before);
+                    if !after_edge {
+                        hint.mark_drained(before);
+                    }
                     return Poll::Ready(Ok(r));
                 }
                 Ok(r) => {
-                    if !before.is_seen() {
+                    // More may be queued.
+                    if after_edge || !before.is_seen() {
                         hint.mark_seen();
                     }
                     return Poll::Ready(Ok(r));
                 }
                 Err(e) => return Poll::Ready(Err(e)),
             }
+        }
+    }
+
+    /// Go's `netpollblock` for the optimistic path: consumes an edge
+    /// latched since the last syscall (a woken task's case: a load and a
+    /// CAS), or parks the task until one arrives.
+    fn wait_edge(&self, slot: &Slot, dir: Direction, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        if slot.consume_ready() {
+            Poll::Ready(Ok(()))
+        } else {
+            slot.poll_ready(cx.waker(), || self.check(dir))
         }
     }
 
@@ -396,11 +406,14 @@ impl PollDesc {
         self.hint(dir).mark_seen();
     }
 
-    /// Whether an event has reported `dir` closed, or an error: tokio's
-    /// final states. No edge follows them, so a `DRAINED` hint no longer
-    /// means "wait": a short read that stopped at the peer's `FIN` (data
-    /// and end of stream arrived together) is followed by the `0` that
-    /// reports it, not by a wait for an edge that already came.
+    /// Whether an event has reported `dir` closed: tokio's final states
+    /// (`READ_CLOSED`, `WRITE_CLOSED`, never cleared). No edge follows
+    /// them, so a `DRAINED` hint no longer means "wait": a short read that
+    /// stopped at the peer's `FIN` (data and end of stream arrived
+    /// together) is followed by the `0` that reports it, not by a wait for
+    /// an edge that already came. An error is not final (tokio clears
+    /// `ERROR`): a datagram socket's ICMP error is reported once, and then
+    /// `EAGAIN` again; a fatal stream error comes with `EPOLLHUP`.
     fn is_final(&self, dir: Direction) -> bool {
         is_final_info(self.info.load(Acquire), dir)
     }
@@ -575,7 +588,7 @@ fn is_final_info(info: u32, dir: Direction) -> bool {
         Direction::Read => READ_CLOSED_SEEN,
         Direction::Write => WRITE_CLOSED_SEEN,
     };
-    info & (closed | ERROR_SEEN) != 0
+    info & closed != 0
 }
 
 fn is_would_block(e: &io::Error) -> bool {
