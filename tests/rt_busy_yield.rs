@@ -1,5 +1,6 @@
 //! A loop that stays busy without ever sleeping in `epoll_wait` yields its
-//! CPU (`sched_yield`) once per 200 µs slice, so that other runnable
+//! CPU (`sched_yield`) once per busy slice (200 µs, longer while it finds
+//! the CPU uncontended), so that other runnable
 //! threads on the same CPU (another loop, a client) get it long before the
 //! kernel's tick would preempt it; a loop that sleeps between bits of work
 //! never does. Counted in `LoopStats::cpu_yields`; nothing here measures a

@@ -23,7 +23,7 @@ use std::task::Waker;
 use std::time::Duration;
 
 use async_task::Runnable;
-use netloop_reactor::sys::clock;
+use netloop_reactor::sys::{self, clock};
 use netloop_reactor::time::{Timers, timers};
 use netloop_reactor::{EventBuffer, Poller, coop};
 
@@ -38,6 +38,9 @@ pub(crate) const REMOTE_EVERY: u64 = 61;
 /// How long (ns) a loop may stay busy without sleeping before it yields its
 /// CPU (see `EventLoop::yield_if_busy_too_long`).
 const BUSY_SLICE: u64 = 200_000;
+/// The longest busy slice (ns) a loop backs off to while its yields find
+/// nobody else wanting its CPU.
+const MAX_BUSY_SLICE: u64 = 50_000_000;
 /// An idle round's wait that lasted this long (ns) slept (gave the CPU up).
 const SLEPT: u64 = 50_000;
 /// Rounds of waking and dropping that shutdown tries before it gives up on
@@ -104,8 +107,9 @@ pub struct LoopStats {
     /// Times those accept loops paused after `EMFILE`, `ENFILE`, `ENOBUFS`
     /// or `ENOMEM`.
     pub accept_pauses: u64,
-    /// Times the loop, busy for 200 µs without sleeping, yielded its CPU to
-    /// other runnable threads (`sched_yield`).
+    /// Times the loop, busy for a whole slice without sleeping (200 µs,
+    /// longer while its yields find nobody else wanting the CPU), yielded
+    /// its CPU to other runnable threads (`sched_yield`).
     pub cpu_yields: u64,
 }
 
@@ -238,6 +242,11 @@ pub(crate) struct EventLoop {
     /// When the loop last started being busy (it has not slept since), in
     /// `sys::clock::monotonic_nanos`.
     busy_since: Option<u64>,
+    /// The current busy slice (ns): [`BUSY_SLICE`], doubled (up to
+    /// [`MAX_BUSY_SLICE`]) after each yield that ran nobody else.
+    slice: u64,
+    /// The thread's involuntary context switches at the last yield.
+    switches: u64,
 }
 
 impl fmt::Debug for EventLoop {
@@ -259,6 +268,8 @@ impl EventLoop {
             fired: Vec::new(),
             deferred: None,
             busy_since: None,
+            slice: BUSY_SLICE,
+            switches: 0,
         }
     }
 
@@ -281,7 +292,12 @@ impl EventLoop {
     /// kernel would let one run until its tick preempts it (4 ms here) while
     /// the other's connections wait; threads that block now and then (as
     /// tokio's do) hand over far sooner. With a CPU to itself, the yield
-    /// returns at once: one syscall per slice.
+    /// returns at once, having run nobody (the thread's involuntary
+    /// context switches did not move): then the slice doubles, up to
+    /// [`MAX_BUSY_SLICE`], so that a loop alone on its CPU (pinned, as a
+    /// server is) pays a yield some twenty times a second, not thousands;
+    /// a yield that did hand the CPU over brings the slice back to
+    /// [`BUSY_SLICE`].
     ///
     /// "Busy" means no `epoll_wait` of the loop has actually waited: an
     /// idle round's wait that returns at once (events were ready) does not
@@ -290,9 +306,19 @@ impl EventLoop {
         let now = clock::monotonic_nanos();
         match self.busy_since {
             None => self.busy_since = Some(now),
-            Some(since) if now.wrapping_sub(since) >= BUSY_SLICE => {
-                std::thread::yield_now();
+            Some(since) if now.wrapping_sub(since) >= self.slice => {
+                sys::thread::yield_cpu();
                 self.shared.cpu_yields.fetch_add(1, Relaxed);
+                // Switched out (by this yield, or preempted during the
+                // slice): another thread wants this CPU. Otherwise the
+                // yield ran nobody, and the next one can wait longer.
+                let switches = sys::thread::involuntary_switches();
+                self.slice = if switches == self.switches {
+                    (self.slice * 2).min(MAX_BUSY_SLICE)
+                } else {
+                    BUSY_SLICE
+                };
+                self.switches = switches;
                 self.busy_since = Some(clock::monotonic_nanos());
             }
             Some(_) => {}

@@ -39,6 +39,9 @@ const LOOP_BUFFER: usize = 64 * 1024;
 /// Reads one connection may take per wake-up before the others get their
 /// turn (it is queued again behind them).
 const READS_PER_WAKE: usize = 16;
+/// Connections one driver poll serves at most before it lets the loop's
+/// other tasks (and its network poll) have a turn.
+const CONNS_PER_POLL: usize = 1024;
 
 thread_local! {
     /// This loop's read buffer, taken by the driver while it runs (drivers
@@ -292,6 +295,7 @@ impl<T: TrafficHandler> Future for Driver<T> {
             .unwrap_or_else(|| vec![0u8; LOOP_BUFFER].into_boxed_slice());
         this.adopt(&mut buffer);
         let mut batch = std::mem::take(&mut this.batch);
+        let mut served = 0;
         let result = loop {
             this.inbox.scheduled.store(false, Release);
             std::mem::swap(&mut batch, &mut *lock(&this.inbox.ready));
@@ -302,10 +306,15 @@ impl<T: TrafficHandler> Future for Driver<T> {
                     Poll::Pending
                 };
             }
+            // Each connection gets a cooperative budget of its own, as a
+            // task of its own would: one busy connection cannot hold up the
+            // others, and the driver is not made to yield after the first
+            // few dozen connections of a batch.
+            served += batch.len();
             for key in batch.drain(..) {
-                this.serve(key, &mut buffer);
+                coop::budget(|| this.serve(key, &mut buffer));
             }
-            if !coop::has_budget_remaining() {
+            if served >= CONNS_PER_POLL {
                 // The rest waits behind the loop's other tasks.
                 cx.waker().wake_by_ref();
                 break Poll::Pending;

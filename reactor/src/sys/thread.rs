@@ -1,5 +1,7 @@
 //! Thread placement: `sched_setaffinity` for pinning a loop thread to a CPU,
-//! and `sched_getaffinity` to read where a thread may run.
+//! and `sched_getaffinity` to read where a thread may run; and whether the
+//! thread has had to share its CPU: `sched_yield` and the count of
+//! involuntary context switches (`getrusage(RUSAGE_THREAD)`).
 //!
 //! Owns: the `cpu_set_t` layout. Must not know: loops, runtimes.
 
@@ -42,4 +44,24 @@ pub fn current_thread_cpus() -> io::Result<Vec<usize>> {
         // SAFETY: every `cpu` here is below `CPU_SETSIZE`, inside `set`.
         .filter(|&cpu| unsafe { libc::CPU_ISSET(cpu, &set) })
         .collect())
+}
+
+/// Offers the CPU to other runnable threads (`sched_yield`).
+pub fn yield_cpu() {
+    // SAFETY: `sched_yield` takes no arguments and cannot fail on Linux.
+    unsafe { libc::sched_yield() };
+}
+
+/// How many times the calling thread was switched out while it could have
+/// run on (`ru_nivcsw` of `getrusage(RUSAGE_THREAD)`): preempted, or handed
+/// the CPU over by [`yield_cpu`] to a thread that was waiting for it. A
+/// count that does not move across a yield means nobody wanted the CPU.
+pub fn involuntary_switches() -> u64 {
+    // SAFETY: an all-zero `rusage` is a valid value (plain integers).
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `usage` is a valid, writable `rusage` for the call;
+    // `RUSAGE_THREAD` exists on Linux since 2.6.26, so the call does not
+    // fail (and on a failure `usage` stays zeroed: a harmless reading).
+    unsafe { libc::getrusage(libc::RUSAGE_THREAD, &mut usage) };
+    usage.ru_nivcsw as u64
 }
