@@ -41,13 +41,28 @@ impl Strace {
     ///
     /// strace could not start, did not attach within 10 s, or attached
     /// fewer threads than the process has.
-    pub fn attach(pid: u32) -> io::Result<Strace> {
+    ///
+    /// strace runs on `cpus` (the load generator's, say) when the list is
+    /// not empty, so that it does not compete with the server for the
+    /// server's CPUs: a tracer on the tracee's CPU preempts it, which is
+    /// not what the server meets when it is not traced.
+    pub fn attach(pid: u32, cpus: &[usize]) -> io::Result<Strace> {
         let tids = task_ids(pid)?;
         let out = std::env::temp_dir().join(format!(
             "netloop-bench-strace-{}-{pid}.txt",
             std::process::id()
         ));
-        let mut child = Command::new("strace")
+        let mut command = if cpus.is_empty() {
+            Command::new("strace")
+        } else {
+            let mut taskset = Command::new("taskset");
+            taskset
+                .arg("-c")
+                .arg(crate::cpus::format_list(cpus))
+                .arg("strace");
+            taskset
+        };
+        let mut child = command
             .args(["-c", "-f", "-o"])
             .arg(&out)
             .arg("-p")

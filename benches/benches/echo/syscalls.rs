@@ -38,7 +38,7 @@ fn window(
 ) -> io::Result<Window> {
     let mut load = Load::connect(&spec(config, conns, think), server.addr)?;
     std::thread::sleep(Duration::from_millis(50));
-    let strace = Strace::attach(server.pid)?;
+    let strace = Strace::attach(server.pid, &config.client_cpus)?;
     let outcome = load.run(Stop::RoundTrips(config.strace_round_trips));
     let counts = strace.stop()?;
     drop(load);

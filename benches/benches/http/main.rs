@@ -371,7 +371,8 @@ fn strace_pass(config: &Config, servers: &[ServerProc], names: &[String]) {
     let results: Vec<Result<(Counts, u64), String>> = servers
         .iter()
         .map(|server| {
-            let strace = Strace::attach(server.pid).map_err(|e| e.to_string())?;
+            let strace =
+                Strace::attach(server.pid, &config.client_cpus).map_err(|e| e.to_string())?;
             let report = load.run(server.addr);
             let counts = strace.stop().map_err(|e| e.to_string())?;
             let report = report.map_err(|e| e.to_string())?;

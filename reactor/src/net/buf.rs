@@ -4,7 +4,13 @@
 //! the buffer is advanced by what it wrote. Nothing reads that memory
 //! before the kernel has written it, and no zeroing is paid for.
 //!
-//! This file knows `BufMut`'s contract; the receives are `sys`'s.
+//! The same for tokio's `ReadBuf` ([`recv_read_buf`]: the stream read of
+//! `tokio::io::AsyncRead`), whose unfilled part may be uninitialised too:
+//! zeroing it first (`initialize_unfilled`) would cost a memset of the
+//! whole spare buffer on every read.
+//!
+//! This file knows `BufMut`'s and `ReadBuf`'s contracts; the receives are
+//! `sys`'s.
 
 use std::io;
 use std::mem::MaybeUninit;
@@ -71,4 +77,25 @@ pub(crate) fn recv_from_unix<B: BufMut + ?Sized>(
     buf: &mut B,
 ) -> io::Result<(usize, std::os::unix::net::SocketAddr)> {
     fill(buf, |chunk| sys::socket::recv_from_unix_uninit(fd, chunk))
+}
+
+/// One `recv` into `buf`'s unfilled part (initialised or not), advancing
+/// `buf` by the bytes received; returns their count.
+pub(crate) fn recv_read_buf(
+    fd: BorrowedFd<'_>,
+    buf: &mut tokio::io::ReadBuf<'_>,
+) -> io::Result<usize> {
+    // SAFETY: `unfilled_mut` asks that no initialised byte of the slice be
+    // de-initialised. Its only user is `sys::io::recv_uninit`, which hands
+    // the slice to the kernel: it writes received (initialised) bytes and
+    // nothing else.
+    let unfilled = unsafe { buf.unfilled_mut() };
+    let n = sys::io::recv_uninit(fd, unfilled)?;
+    // SAFETY: `assume_init(n)` asks that the first `n` unfilled bytes be
+    // initialised: `recv_uninit` initialised exactly those (it documents
+    // that `n` is at most the slice's length), and `buf` has not been
+    // touched since.
+    unsafe { buf.assume_init(n) };
+    buf.advance(n);
+    Ok(n)
 }

@@ -138,8 +138,10 @@ impl<S: AsFd> Source<S> {
         cx: &mut Context<'_>,
         buf: &mut tokio::io::ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        let n = std::task::ready!(self.poll_recv(cx, buf.initialize_unfilled()))?;
-        buf.advance(n);
+        let len = buf.remaining();
+        std::task::ready!(self.poll_stream_io(Direction::Read, cx, len, |io| {
+            super::buf::recv_read_buf(io.as_fd(), buf)
+        }))?;
         Poll::Ready(Ok(()))
     }
 
