@@ -8,9 +8,10 @@
 //! The library holds what several benchmark binaries share: the knobs
 //! ([`Knobs`], [`env_var`]), server child processes ([`child`]), CPU
 //! pinning ([`cpus`]), `/proc` readings ([`proc_stats`]), `strace` counts
-//! ([`strace`]) and Markdown report tables ([`table`]). None of it knows a
-//! particular benchmark.
+//! ([`strace`]), callgrind instruction counts ([`callgrind`]) and Markdown
+//! report tables ([`table`]). None of it knows a particular benchmark.
 
+pub mod callgrind;
 pub mod child;
 pub mod cpus;
 pub mod proc_stats;

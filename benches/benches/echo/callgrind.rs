@@ -10,15 +10,15 @@
 //!
 //! callgrind slows the server some 50 times over, so on many connections
 //! requests are always waiting and a server batches more than it would
-//! natively. It knows valgrind's tools and the load, not the servers.
+//! natively. It knows the load and the two methods, not the servers;
+//! valgrind's command lines and profile files are the library's
+//! (`netloop_benches::callgrind`).
 
-use std::collections::BTreeSet;
-use std::ffi::OsString;
 use std::io;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::path::Path;
+use std::time::Duration;
 
+use netloop_benches::callgrind::{self as cg, Dumps, ScratchDir};
 use netloop_benches::child::{ServerProc, Spawn};
 use netloop_benches::cpus;
 use netloop_benches::table::{Grid, dash};
@@ -37,97 +37,29 @@ pub(crate) struct Sample {
     method: &'static str,
 }
 
-/// Starts `kind` under callgrind, its profile files named after `out`.
+/// Starts `kind` under callgrind with one loop on the first server CPU,
+/// its profile files named after `out`.
 fn spawn(config: &Config, kind: &str, out: &Path) -> io::Result<ServerProc> {
     let cpu = config
         .server_cpus
         .first()
         .map(|c| vec![*c])
         .unwrap_or_default();
-    let mut out_arg = OsString::from("--callgrind-out-file=");
-    out_arg.push(out);
-    ServerProc::spawn(&Spawn {
-        kind: kind.to_owned(),
-        env: vec![
-            ("NETLOOP_BENCH_LOOPS".to_owned(), "1".to_owned()),
-            (
-                "NETLOOP_BENCH_SERVER_CPUS".to_owned(),
-                cpus::format_list(&cpu),
-            ),
-        ],
-        wrapper: vec![
-            "valgrind".into(),
-            "--quiet".into(),
-            "--tool=callgrind".into(),
-            out_arg,
-        ],
-        timeout: Duration::from_secs(120),
-    })
-}
-
-/// `totals:` (or else `summary:`) of a callgrind profile: Ir.
-fn parse_ir(text: &str) -> Option<u64> {
-    let field = |prefix: &str| {
-        text.lines()
-            .find_map(|l| l.strip_prefix(prefix))
-            .and_then(|v| v.split_whitespace().next()?.parse().ok())
-    };
-    field("totals:").or_else(|| field("summary:"))
-}
-
-/// The profile files in `dir` not in `seen` (which they join).
-fn new_files(dir: &Path, seen: &mut BTreeSet<PathBuf>) -> io::Result<Vec<PathBuf>> {
-    let mut fresh = Vec::new();
-    for entry in std::fs::read_dir(dir)?.flatten() {
-        let path = entry.path();
-        if seen.insert(path.clone()) {
-            fresh.push(path);
-        }
-    }
-    Ok(fresh)
-}
-
-/// `callgrind_control -d PID`, then the Ir of the dump it wrote.
-fn dump(pid: u32, dir: &Path, seen: &mut BTreeSet<PathBuf>) -> io::Result<u64> {
-    let mut control = Command::new("callgrind_control")
-        .arg("-d")
-        .arg(pid.to_string())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()?;
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if let Some(status) = control.try_wait()? {
-            if !status.success() {
-                return Err(io::Error::other(format!("callgrind_control -d: {status}")));
-            }
-            break;
-        }
-        if Instant::now() > deadline {
-            let _ = control.kill();
-            let _ = control.wait();
-            return Err(io::Error::other("callgrind_control -d took over 60 s"));
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    // The dump is written by the server: wait for the file to be complete.
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        for path in new_files(dir, seen)? {
-            if let Some(ir) = std::fs::read_to_string(&path)
-                .ok()
-                .as_deref()
-                .and_then(parse_ir)
-            {
-                return Ok(ir);
-            }
-            seen.remove(&path);
-        }
-        if Instant::now() > deadline {
-            return Err(io::Error::other("callgrind wrote no dump"));
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    cg::spawn(
+        &Spawn {
+            kind: kind.to_owned(),
+            env: vec![
+                ("NETLOOP_BENCH_LOOPS".to_owned(), "1".to_owned()),
+                (
+                    "NETLOOP_BENCH_SERVER_CPUS".to_owned(),
+                    cpus::format_list(&cpu),
+                ),
+            ],
+            wrapper: Vec::new(),
+            timeout: Duration::from_secs(120),
+        },
+        out,
+    )
 }
 
 /// One window of `k` round trips on `conns` connections.
@@ -146,10 +78,9 @@ fn warmup(config: &Config) -> u64 {
 fn by_dumps(config: &Config, kind: &str, dir: &Path) -> io::Result<Sample> {
     let out = dir.join("callgrind.out");
     let server = spawn(config, kind, &out)?;
-    let mut seen = BTreeSet::new();
-    new_files(dir, &mut seen)?;
+    let mut dumps = Dumps::new(server.pid, dir)?;
     window(config, &server, 1, warmup(config))?;
-    dump(server.pid, dir, &mut seen)?;
+    dumps.dump()?;
     let k = config.callgrind_round_trips;
     let mut per_rt = [0.0; 2];
     for (slot, conns) in per_rt.iter_mut().zip([1, config.conns]) {
@@ -159,9 +90,9 @@ fn by_dumps(config: &Config, kind: &str, dir: &Path) -> io::Result<Sample> {
         let mut load = Load::connect(&spec(config, conns, Duration::ZERO), server.addr)?;
         std::thread::sleep(Duration::from_millis(100));
         load.run(Stop::RoundTrips(2 * conns as u64))?;
-        dump(server.pid, dir, &mut seen)?;
+        dumps.dump()?;
         load.run(Stop::RoundTrips(k))?;
-        *slot = dump(server.pid, dir, &mut seen)? as f64 / k as f64;
+        *slot = dumps.dump()? as f64 / k as f64;
     }
     server.stop();
     Ok(Sample {
@@ -183,8 +114,7 @@ fn by_runs(config: &Config, kind: &str, dir: &Path) -> io::Result<Sample> {
             window(config, &server, 1, warmup(config))?;
             window(config, &server, conns, n)?;
             server.stop();
-            let text = std::fs::read_to_string(&out)?;
-            *total = parse_ir(&text).ok_or_else(|| io::Error::other("no totals"))?;
+            *total = cg::read_ir(&out)?;
         }
         *slot = totals[1].saturating_sub(totals[0]) as f64 / k as f64;
     }
@@ -200,17 +130,15 @@ pub(crate) fn run(config: &Config, kinds: &[&str]) -> Vec<Result<Sample, String>
     kinds
         .iter()
         .map(|kind| {
-            let dir = std::env::temp_dir().join(format!(
+            let dir = ScratchDir::new(&format!(
                 "netloop-echo-callgrind-{}-{kind}",
                 std::process::id()
-            ));
-            let _ = std::fs::remove_dir_all(&dir);
-            std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-            let result = by_dumps(config, kind, &dir).or_else(|e| {
+            ))
+            .map_err(|e| e.to_string())?;
+            let result = by_dumps(config, kind, dir.path()).or_else(|e| {
                 println!("  {kind}: callgrind dumps failed ({e}); falling back to K/2K runs");
-                by_runs(config, kind, &dir)
+                by_runs(config, kind, dir.path())
             });
-            let _ = std::fs::remove_dir_all(&dir);
             result.map_err(|e| e.to_string())
         })
         .collect()

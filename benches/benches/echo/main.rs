@@ -146,7 +146,7 @@ fn main() {
         }
     }
     if config.pass("callgrind") {
-        if tool_available("valgrind", "--version") && tool_available("callgrind_control", "-h") {
+        if netloop_benches::callgrind::available() {
             let results = callgrind::run(
                 &config,
                 &names.iter().map(String::as_str).collect::<Vec<_>>(),

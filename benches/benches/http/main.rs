@@ -16,14 +16,21 @@
 //!    medians with min–max and every run, ratios to `tokio-hyper`;
 //! 2. `strace`: `strace -c -f` on every server thread while wrk runs a
 //!    fixed duration: syscalls per request by family (requests counted by
-//!    wrk; its connects fall inside the window, so accept and close show).
+//!    wrk; its connects fall inside the window, so accept and close show);
+//! 3. `callgrind`: user-space instructions per request (`callgrind.rs`),
+//!    each server in a fresh child under `valgrind --tool=callgrind` with
+//!    one loop on the first server CPU: a `wrk -t1 -c16` warm-up, a
+//!    counter dump (discarded), a measured `wrk -t1 -c64`, a dump; its Ir
+//!    over the requests wrk completed, stable where requests/s are not
+//!    (wrk's connection setups fall inside the window).
 //!
 //! Environment knobs (defaults in brackets):
 //! - `NETLOOP_BENCH_QUICK`: 1 for a smoke run: 1 run of 1 s per cell, a
-//!   1 s strace window, each unless set explicitly [0];
+//!   1 s strace window, a 2 s callgrind window, each unless set
+//!   explicitly (and a 1 s callgrind warm-up) [0];
 //! - `NETLOOP_BENCH_ONLY`: comma-separated servers [all];
-//! - `NETLOOP_BENCH_WORKLOADS`: comma-separated passes, `wrk`, `strace`
-//!   [both];
+//! - `NETLOOP_BENCH_WORKLOADS`: comma-separated passes, `wrk`, `strace`,
+//!   `callgrind` [all];
 //! - `NETLOOP_BENCH_RUNS`: measured runs per cell [5];
 //! - `NETLOOP_BENCH_LOOPS`: server loops/threads [1];
 //! - `NETLOOP_BENCH_SERVER_CPUS`: CPU list of the servers, `none` for
@@ -36,12 +43,18 @@
 //! - `NETLOOP_BENCH_DURATION`: seconds per wrk run [5];
 //! - `NETLOOP_BENCH_STRACE_CONNS`: connections of the strace window [16];
 //! - `NETLOOP_BENCH_STRACE_DURATION`: seconds of the strace window [2];
+//! - `NETLOOP_BENCH_CALLGRIND_CONNS`: wrk's `-c` in the callgrind window
+//!   [64];
+//! - `NETLOOP_BENCH_CALLGRIND_DURATION`: seconds of the callgrind window
+//!   [5]; its warm-up runs 2 s;
 //! - `NETLOOP_BENCH_MAX_FOREIGN`: % of the CPUs in play that other
 //!   processes (beyond the server, wrk and this one) may use during a run
 //!   before it is redone, twice at most [10; 100 in quick mode].
 //!
-//! This file owns the knobs, the orchestration and the report.
+//! This file owns the knobs, the orchestration and the wrk and strace
+//! reports.
 
+mod callgrind;
 mod servers;
 mod wrk;
 
@@ -71,6 +84,9 @@ struct Config {
     duration: Duration,
     strace_conns: usize,
     strace_duration: Duration,
+    callgrind_conns: usize,
+    callgrind_warmup: Duration,
+    callgrind_duration: Duration,
     /// %: a run during which other processes used more of the CPUs in
     /// play is redone.
     max_foreign: f64,
@@ -111,6 +127,9 @@ impl Config {
             duration: secs("NETLOOP_BENCH_DURATION", 5.0, 1.0),
             strace_conns: env_var("NETLOOP_BENCH_STRACE_CONNS", 16usize).max(1),
             strace_duration: secs("NETLOOP_BENCH_STRACE_DURATION", 2.0, 1.0),
+            callgrind_conns: env_var("NETLOOP_BENCH_CALLGRIND_CONNS", 64usize).max(1),
+            callgrind_warmup: Duration::from_secs(if quick { 1 } else { 2 }),
+            callgrind_duration: secs("NETLOOP_BENCH_CALLGRIND_DURATION", 5.0, 2.0),
             max_foreign: env_var(
                 "NETLOOP_BENCH_MAX_FOREIGN",
                 if quick { 100.0 } else { 10.0 },
@@ -231,8 +250,12 @@ fn main() {
             .join(" ")
     );
 
+    // The wrk and strace passes share one long-lived child per server; the
+    // callgrind pass starts its own.
+    let shared = config.knobs.workload_enabled("wrk") || config.knobs.workload_enabled("strace");
     let servers: Vec<ServerProc> = kinds
         .iter()
+        .filter(|_| shared)
         .map(|k| {
             ServerProc::spawn(&Spawn {
                 kind: k.name.to_owned(),
@@ -264,6 +287,14 @@ fn main() {
     }
     for server in servers {
         server.stop();
+    }
+    if config.knobs.workload_enabled("callgrind") {
+        if netloop_benches::callgrind::available() {
+            let results = callgrind::run(&config, &names);
+            callgrind::report(&config, &names, &results);
+        } else {
+            println!("\ncallgrind pass skipped: valgrind or callgrind_control missing");
+        }
     }
     println!(
         "\ntotal benchmark time: {:.1} s",
