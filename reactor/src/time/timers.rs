@@ -3,12 +3,11 @@
 //! which the futures polled on the loop's thread reach them.
 //!
 //! Why a wheel: arming, cancelling and firing are O(1), and a slot's timers
-//! fire together. The binary heap this replaces popped one entry of a
-//! 1,000,000-entry heap per fire (a walk through memory that does not fit in
-//! cache), and on paused time advanced the clock to each distinct deadline,
-//! a loop round per timer; tokio advances by whole milliseconds. The
-//! side-by-side benchmark measured the heap at 0.34–0.99× tokio on
-//! insert+fire (BENCHMARKS.md, "Timers: netloop vs tokio").
+//! fire together, where a binary heap pops one entry of a large heap per
+//! fire (a walk through memory that does not fit in cache) and, on paused
+//! time, advances the clock to each distinct deadline, a loop round per
+//! timer (tokio advances by whole milliseconds). The side-by-side numbers
+//! are in BENCHMARKS.md, "Timers: netloop vs tokio".
 //!
 //! Deadlines are rounded up to the millisecond tick (since the `Timers`'
 //! origin), as tokio does: a timer never fires before its deadline, and
