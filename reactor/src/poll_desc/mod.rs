@@ -16,8 +16,9 @@
 //!    bytes than asked emptied the kernel's queue (or filled it), so the
 //!    next operation in that direction waits for an edge before its
 //!    syscall — the `EAGAIN` a request/response peer would otherwise meet
-//!    every time is never made. A direction an event reported closed (or
-//!    in error) never waits: no edge follows a `FIN` already reported.
+//!    every time is never made. A direction an event reported closed does
+//!    not wait after a short result (no edge follows a `FIN` already
+//!    reported), but does after `EAGAIN` (a FIFO a new writer reopened).
 //!
 //! The reactor reports readiness with Go's event mapping (`netpollready`):
 //! `EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR` unblocks the read slot,
@@ -233,9 +234,11 @@ impl PollDesc {
     ///   and makes the syscall, so that after `EAGAIN` the wait parks
     ///   instead of retrying on a stale edge.
     ///
+    /// After `WouldBlock` it waits for the next edge and tries again. A
     /// `WouldBlock`, or a result `drained` says emptied the queue, moves the
     /// hint to `DRAINED` (unless readiness was recorded meanwhile, see
-    /// `hint.rs`); any other success marks it `SEEN` (more may be queued).
+    /// `hint.rs`: then it retries at once); any other success marks it
+    /// `SEEN` (more may be queued).
     ///
     /// With no budget left it returns `Pending` (the task is woken to run
     /// again) before trying `op`, so an always-ready socket cannot keep its

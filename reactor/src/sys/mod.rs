@@ -13,9 +13,9 @@
 //! | `fd.rs` | `open_nonblocking` (`O_NONBLOCK \| O_CLOEXEC`), `mkfifo`, `is_fifo` (`fstat`, `S_ISFIFO`), `access_mode` (`F_GETFL`'s `O_ACCMODE`), `set_nonblocking` (`F_SETFL`'s `O_NONBLOCK`) | async, readiness, pipe ends |
 //! | `resource.rs` | `nofile_limit`, `set_nofile_soft_limit`, `raise_nofile_limit` (`RLIMIT_NOFILE`) | sockets, loops |
 //! | `signal.rs` | `sigpipe_default` (`SIG_DFL` for `SIGPIPE` until the guard drops) | sockets, loops |
-//! | `thread.rs` | `pin_current_thread` / `current_thread_cpus` (`sched_setaffinity` / `sched_getaffinity`) | loops, runtimes |
+//! | `thread.rs` | `pin_current_thread` / `current_thread_cpus` (`sched_setaffinity` / `sched_getaffinity`), `yield_cpu` (`sched_yield`), `involuntary_switches` (`getrusage(RUSAGE_THREAD)`) | loops, runtimes |
 //! | `clock.rs` | `monotonic_nanos` (`clock_gettime(CLOCK_MONOTONIC)` as a `u64`) | timers, loops |
-//! | `io.rs` | `read` (and `read_uninit`) / `write` / `readv` / `writev`, `recv` (and `recv_uninit`) / `send` (`MSG_NOSIGNAL`), `shutdown`, `close` on borrowed fds | async, readiness |
+//! | `io.rs` | `read` (and `read_uninit`) / `write` / `readv` / `writev`, `recv` (and `recv_uninit`) / `send` (`MSG_NOSIGNAL`; both through `syscall(2)`, without glibc's cancellation-point wrapper), `shutdown`, `close` on borrowed fds | async, readiness |
 //!
 //! Conventions, after std's `cvt` family: a `-1` return becomes
 //! `io::Error::last_os_error()`; `EINTR` is retried where retrying is right
