@@ -17,6 +17,7 @@ pub mod cpus;
 pub mod proc_stats;
 pub mod strace;
 pub mod table;
+pub mod tokio_tpc;
 
 /// The knobs every benchmark binary reads from its environment:
 /// `NETLOOP_BENCH_RUNS`, `NETLOOP_BENCH_SCALE`, `NETLOOP_BENCH_ONLY`

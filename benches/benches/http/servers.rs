@@ -14,7 +14,6 @@ use std::any::Any;
 use std::convert::Infallible;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::sync::mpsc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -134,47 +133,7 @@ async fn tokio_accept_loop(listener: tokio::net::TcpListener) {
 
 /// `tokio-hyper`.
 fn start_tokio_ct(loops: usize) -> io::Result<Started> {
-    let mut addr = ANY;
-    let mut sockets = Vec::with_capacity(loops);
-    for _ in 0..loops {
-        let socket = tokio::net::TcpSocket::new_v4()?;
-        socket.set_reuseaddr(true)?;
-        socket.set_reuseport(true)?;
-        socket.bind(addr)?;
-        addr = socket.local_addr()?;
-        sockets.push(socket);
-    }
-    let (listening_tx, listening) = mpsc::channel();
-    for (i, socket) in sockets.into_iter().enumerate() {
-        let listening_tx = listening_tx.clone();
-        std::thread::Builder::new()
-            .name(format!("tokio-hyper-{i}"))
-            .spawn(move || {
-                let started = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .and_then(|rt| {
-                        // `listen` registers with the runtime's reactor.
-                        let listener = rt.block_on(async { socket.listen(1024) })?;
-                        Ok((listener, rt))
-                    });
-                match started {
-                    Ok((listener, rt)) => {
-                        let _ = listening_tx.send(Ok(()));
-                        rt.block_on(tokio_accept_loop(listener));
-                    }
-                    Err(e) => {
-                        let _ = listening_tx.send(Err(e));
-                    }
-                }
-            })?;
-    }
-    drop(listening_tx);
-    for _ in 0..loops {
-        listening
-            .recv()
-            .map_err(|_| io::Error::other("a tokio-hyper thread died"))??;
-    }
+    let addr = netloop_benches::tokio_tpc::start(loops, "tokio-hyper", tokio_accept_loop)?;
     Ok((addr, Box::new(())))
 }
 

@@ -8,7 +8,6 @@
 
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
-use std::sync::mpsc;
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
@@ -33,47 +32,7 @@ pub(crate) fn start_mt(loops: usize) -> io::Result<Started> {
 
 /// `tokio-tpc`.
 pub(crate) fn start_tpc(loops: usize) -> io::Result<Started> {
-    let mut addr = ANY;
-    let mut sockets = Vec::with_capacity(loops);
-    for _ in 0..loops {
-        let socket = tokio::net::TcpSocket::new_v4()?;
-        socket.set_reuseaddr(true)?;
-        socket.set_reuseport(true)?;
-        socket.bind(addr)?;
-        addr = socket.local_addr()?;
-        sockets.push(socket);
-    }
-    let (listening_tx, listening) = mpsc::channel();
-    for (i, socket) in sockets.into_iter().enumerate() {
-        let listening_tx = listening_tx.clone();
-        std::thread::Builder::new()
-            .name(format!("tokio-tpc-{i}"))
-            .spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build();
-                // `listen` registers with the runtime's reactor: inside it.
-                let listener = rt.and_then(|rt| {
-                    let listener = rt.block_on(async { socket.listen(1024) })?;
-                    Ok((listener, rt))
-                });
-                match listener {
-                    Ok((listener, rt)) => {
-                        let _ = listening_tx.send(Ok(()));
-                        rt.block_on(accept_loop(listener));
-                    }
-                    Err(e) => {
-                        let _ = listening_tx.send(Err(e));
-                    }
-                }
-            })?;
-    }
-    drop(listening_tx);
-    for _ in 0..loops {
-        listening
-            .recv()
-            .map_err(|_| io::Error::other("a tokio-tpc thread died"))??;
-    }
+    let addr = netloop_benches::tokio_tpc::start(loops, "tokio-tpc", accept_loop)?;
     Ok((addr, Box::new(())))
 }
 
