@@ -6,6 +6,7 @@
 //! This owns the process plumbing only: it knows no server kind, no load
 //! and no measurement.
 
+use std::any::Any;
 use std::ffi::OsString;
 use std::io::{self, BufRead, BufReader, Write};
 use std::net::SocketAddr;
@@ -15,6 +16,44 @@ use std::time::Duration;
 
 /// Names the server kind in a child's environment.
 pub const KIND_ENV: &str = "NETLOOP_BENCH_CHILD_KIND";
+/// A server child's loops/threads.
+pub const LOOPS_ENV: &str = "NETLOOP_BENCH_LOOPS";
+/// The CPUs a server child pins itself to (`taskset -c` syntax, `none`).
+pub const SERVER_CPUS_ENV: &str = "NETLOOP_BENCH_SERVER_CPUS";
+
+/// What a kind's start function gives: the address it listens on, and
+/// whatever must stay alive while it serves.
+pub type Started = (SocketAddr, Box<dyn Any>);
+
+/// A server kind of a benchmark.
+#[derive(Debug, Clone, Copy)]
+pub struct Kind {
+    /// Its name on the command line and in the report.
+    pub name: &'static str,
+    /// One line for the report's header.
+    pub about: &'static str,
+    /// Starts serving with the given loops/threads (127.0.0.1, any port).
+    pub start: fn(usize) -> io::Result<Started>,
+}
+
+/// In a child: the whole life of the server `kind`. Pins the process to
+/// [`SERVER_CPUS_ENV`] before any thread starts, raises `RLIMIT_NOFILE`,
+/// starts the kind with [`LOOPS_ENV`] loops, then
+/// [`announce_and_serve`]s.
+///
+/// # Panics
+///
+/// On a bad CPU list, a failed pinning, or a server that does not start.
+pub fn serve_kind(kind: &Kind) -> ! {
+    let server_cpus = std::env::var(SERVER_CPUS_ENV).unwrap_or_default();
+    let server_cpus = crate::cpus::parse_list(&server_cpus).unwrap_or_else(|e| panic!("{e}"));
+    crate::cpus::pin_current_thread(&server_cpus).expect("pinning the server");
+    let _ = crate::cpus::raise_nofile_limit();
+    let loops: usize = crate::env_var(LOOPS_ENV, 1);
+    let (addr, _keep) = (kind.start)(loops.max(1))
+        .unwrap_or_else(|e| panic!("starting the {} server: {e}", kind.name));
+    announce_and_serve(addr)
+}
 
 /// The server kind this process is to run, when it is a child.
 pub fn kind_from_env() -> Option<String> {
@@ -51,6 +90,29 @@ pub struct Spawn {
     pub wrapper: Vec<OsString>,
     /// How long to wait for `ADDR`.
     pub timeout: Duration,
+}
+
+impl Spawn {
+    /// A server child of `kind` with `loops` loops pinned to `cpus`,
+    /// run through `wrapper` (empty: directly), given `timeout` to announce
+    /// its address.
+    pub fn server(
+        kind: &str,
+        loops: usize,
+        cpus: &[usize],
+        wrapper: Vec<OsString>,
+        timeout: Duration,
+    ) -> Spawn {
+        Spawn {
+            kind: kind.to_owned(),
+            env: vec![
+                (LOOPS_ENV.to_owned(), loops.to_string()),
+                (SERVER_CPUS_ENV.to_owned(), crate::cpus::format_list(cpus)),
+            ],
+            wrapper,
+            timeout,
+        }
+    }
 }
 
 /// A running server child.

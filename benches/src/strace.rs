@@ -184,6 +184,19 @@ impl Counts {
         ("accept", &["accept", "accept4"], false),
     ];
 
+    /// The report's note on the calls in no family: the four most made,
+    /// each divided by `per` (round trips, requests), after `name`; `None`
+    /// when there are none.
+    pub fn others_note(&self, name: &str, per: u64) -> Option<String> {
+        let others: Vec<String> = self
+            .others()
+            .iter()
+            .take(4)
+            .map(|(call, n)| format!("{call} {:.3}", *n as f64 / per.max(1) as f64))
+            .collect();
+        (!others.is_empty()).then(|| format!("{name} other: {}", others.join(", ")))
+    }
+
     /// The calls in no family of [`Counts::FAMILIES`], by name, most first.
     pub fn others(&self) -> Vec<(String, u64)> {
         let mut others: Vec<(String, u64)> = self

@@ -20,7 +20,6 @@ use std::time::Duration;
 
 use netloop_benches::callgrind::{self as cg, Dumps, ScratchDir};
 use netloop_benches::child::{ServerProc, Spawn};
-use netloop_benches::cpus;
 use netloop_benches::table::{Grid, dash};
 
 use crate::config::Config;
@@ -46,18 +45,7 @@ fn spawn(config: &Config, kind: &str, out: &Path) -> io::Result<ServerProc> {
         .map(|c| vec![*c])
         .unwrap_or_default();
     cg::spawn(
-        &Spawn {
-            kind: kind.to_owned(),
-            env: vec![
-                ("NETLOOP_BENCH_LOOPS".to_owned(), "1".to_owned()),
-                (
-                    "NETLOOP_BENCH_SERVER_CPUS".to_owned(),
-                    cpus::format_list(&cpu),
-                ),
-            ],
-            wrapper: Vec::new(),
-            timeout: Duration::from_secs(120),
-        },
+        &Spawn::server(kind, 1, &cpu, Vec::new(), Duration::from_secs(120)),
         out,
     )
 }

@@ -107,18 +107,13 @@ fn main() {
         let servers: Vec<ServerProc> = kinds
             .iter()
             .map(|k| {
-                ServerProc::spawn(&Spawn {
-                    kind: k.name.to_owned(),
-                    env: vec![
-                        ("NETLOOP_BENCH_LOOPS".to_owned(), config.loops.to_string()),
-                        (
-                            "NETLOOP_BENCH_SERVER_CPUS".to_owned(),
-                            cpus::format_list(&config.server_cpus),
-                        ),
-                    ],
-                    wrapper: Vec::new(),
-                    timeout: Duration::from_secs(30),
-                })
+                ServerProc::spawn(&Spawn::server(
+                    k.name,
+                    config.loops,
+                    &config.server_cpus,
+                    Vec::new(),
+                    Duration::from_secs(30),
+                ))
                 .unwrap_or_else(|e| panic!("starting {}: {e}", k.name))
             })
             .collect();

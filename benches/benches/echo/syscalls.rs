@@ -116,19 +116,7 @@ pub(crate) fn report(config: &Config, names: &[String], results: &[Vec<Result<Wi
         grid.values_with_ratios("total", &totals, &|v| format!("{v:.3}"), BASELINES);
         for (name, w) in names.iter().zip(windows) {
             match w {
-                Ok(w) => {
-                    let others: Vec<String> = w
-                        .counts
-                        .others()
-                        .iter()
-                        .take(4)
-                        .map(|(n, c)| format!("{n} {:.3}", per_rt(w, *c)))
-                        .collect();
-                    if !others.is_empty() {
-                        grid.notes
-                            .push(format!("{name} other: {}", others.join(", ")));
-                    }
-                }
+                Ok(w) => grid.notes.extend(w.counts.others_note(name, w.round_trips)),
                 Err(e) => grid.notes.push(format!("{name}: failed: {e}")),
             }
         }

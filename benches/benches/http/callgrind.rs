@@ -18,7 +18,6 @@ use std::time::Duration;
 
 use netloop_benches::callgrind::{self as cg, Dumps, ScratchDir};
 use netloop_benches::child::Spawn;
-use netloop_benches::cpus;
 use netloop_benches::table::{Grid, dash, si};
 
 use crate::wrk::Load;
@@ -66,18 +65,7 @@ fn measure(config: &Config, kind: &str) -> io::Result<Sample> {
         .map(|c| vec![*c])
         .unwrap_or_default();
     let server = cg::spawn(
-        &Spawn {
-            kind: kind.to_owned(),
-            env: vec![
-                ("NETLOOP_BENCH_LOOPS".to_owned(), "1".to_owned()),
-                (
-                    "NETLOOP_BENCH_SERVER_CPUS".to_owned(),
-                    cpus::format_list(&cpu),
-                ),
-            ],
-            wrapper: Vec::new(),
-            timeout: Duration::from_secs(120),
-        },
+        &Spawn::server(kind, 1, &cpu, Vec::new(), Duration::from_secs(120)),
         &dir.path().join("callgrind.out"),
     )?;
     let mut dumps = Dumps::new(server.pid, dir.path())?;

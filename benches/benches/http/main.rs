@@ -257,18 +257,13 @@ fn main() {
         .iter()
         .filter(|_| shared)
         .map(|k| {
-            ServerProc::spawn(&Spawn {
-                kind: k.name.to_owned(),
-                env: vec![
-                    ("NETLOOP_BENCH_LOOPS".to_owned(), config.loops.to_string()),
-                    (
-                        "NETLOOP_BENCH_SERVER_CPUS".to_owned(),
-                        cpus::format_list(&config.server_cpus),
-                    ),
-                ],
-                wrapper: Vec::new(),
-                timeout: Duration::from_secs(30),
-            })
+            ServerProc::spawn(&Spawn::server(
+                k.name,
+                config.loops,
+                &config.server_cpus,
+                Vec::new(),
+                Duration::from_secs(30),
+            ))
             .unwrap_or_else(|e| panic!("starting {}: {e}", k.name))
         })
         .collect();
@@ -460,18 +455,7 @@ fn strace_pass(config: &Config, servers: &[ServerProc], names: &[String]) {
     );
     for (name, r) in names.iter().zip(&results) {
         match r {
-            Ok((c, n)) => {
-                let others: Vec<String> = c
-                    .others()
-                    .iter()
-                    .take(4)
-                    .map(|(s, k)| format!("{s} {:.3}", *k as f64 / (*n).max(1) as f64))
-                    .collect();
-                if !others.is_empty() {
-                    grid.notes
-                        .push(format!("{name} other: {}", others.join(", ")));
-                }
-            }
+            Ok((c, n)) => grid.notes.extend(c.others_note(name, *n)),
             Err(e) => grid.notes.push(format!("{name}: failed: {e}")),
         }
     }

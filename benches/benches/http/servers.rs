@@ -10,7 +10,6 @@
 //! Adding a kind is one start function and one [`Kind`] entry in
 //! [`KINDS`]. It knows nothing about wrk or the measurements.
 
-use std::any::Any;
 use std::convert::Infallible;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -22,24 +21,12 @@ use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
-use netloop_benches::{child, cpus, env_var};
+use netloop_benches::child;
 
 /// Where every server binds: loopback, any port.
 const ANY: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0);
 
-/// What a kind's start function gives: the address, and whatever must
-/// stay alive while it serves.
-type Started = (SocketAddr, Box<dyn Any>);
-
-/// A server kind.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Kind {
-    /// Its name on the command line and in the report.
-    pub(crate) name: &'static str,
-    /// One line for the report's header.
-    pub(crate) about: &'static str,
-    start: fn(usize) -> io::Result<Started>,
-}
+pub(crate) use netloop_benches::child::{Kind, Started};
 
 /// Every kind, in report order.
 pub(crate) const KINDS: &[Kind] = &[
@@ -60,22 +47,14 @@ pub(crate) const KINDS: &[Kind] = &[
     },
 ];
 
-/// The child process's whole life: pin to `NETLOOP_BENCH_SERVER_CPUS`
-/// before any thread starts, serve `name` with `NETLOOP_BENCH_LOOPS`
-/// loops, announce the address, serve until stdin closes.
+/// The child process's whole life: serve `name` (see
+/// [`child::serve_kind`]).
 pub(crate) fn child_main(name: &str) -> ! {
     let kind = KINDS
         .iter()
         .find(|k| k.name == name)
         .unwrap_or_else(|| panic!("unknown http server kind {name:?}"));
-    let server_cpus = std::env::var("NETLOOP_BENCH_SERVER_CPUS").unwrap_or_default();
-    let server_cpus = cpus::parse_list(&server_cpus).unwrap_or_else(|e| panic!("{e}"));
-    cpus::pin_current_thread(&server_cpus).expect("pinning the server");
-    let _ = cpus::raise_nofile_limit();
-    let loops: usize = env_var("NETLOOP_BENCH_LOOPS", 1);
-    let (addr, _keep) = (kind.start)(loops.max(1))
-        .unwrap_or_else(|e| panic!("starting the {} server: {e}", kind.name));
-    child::announce_and_serve(addr)
+    child::serve_kind(kind)
 }
 
 /// The one route: 200, `Hello, World!`, the same headers on every server

@@ -11,29 +11,12 @@ mod netloop;
 mod raw_epoll;
 mod tokio;
 
-use std::any::Any;
-use std::io;
-use std::net::SocketAddr;
+use netloop_benches::child;
 
-use netloop_benches::{child, cpus, env_var};
-
-/// What a kind's start function gives: the address it listens on, and
-/// whatever must stay alive while it serves.
-pub(crate) type Started = (SocketAddr, Box<dyn Any>);
+pub(crate) use netloop_benches::child::{Kind, Started};
 
 /// Every handler's read buffer.
 pub(crate) const BUF_SIZE: usize = 16 * 1024;
-
-/// A server kind.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Kind {
-    /// Its name on the command line and in the report.
-    pub(crate) name: &'static str,
-    /// One line for the report's header.
-    pub(crate) about: &'static str,
-    /// Starts serving with `loops` loops/threads.
-    start: fn(usize) -> io::Result<Started>,
-}
 
 /// Every kind, in report order.
 pub(crate) const KINDS: &[Kind] = &[
@@ -79,18 +62,9 @@ pub(crate) fn by_name(name: &str) -> Option<&'static Kind> {
     KINDS.iter().find(|k| k.name == name)
 }
 
-/// The child process's whole life: pin the process to
-/// `NETLOOP_BENCH_SERVER_CPUS` before any thread starts, raise
-/// `RLIMIT_NOFILE`, serve `name` with `NETLOOP_BENCH_LOOPS` loops, announce
-/// the address and serve until stdin closes.
+/// The child process's whole life: serve `name` (see
+/// [`child::serve_kind`]).
 pub(crate) fn child_main(name: &str) -> ! {
     let kind = by_name(name).unwrap_or_else(|| panic!("unknown echo server kind {name:?}"));
-    let server_cpus = std::env::var("NETLOOP_BENCH_SERVER_CPUS").unwrap_or_default();
-    let server_cpus = cpus::parse_list(&server_cpus).unwrap_or_else(|e| panic!("{e}"));
-    cpus::pin_current_thread(&server_cpus).expect("pinning the server");
-    let _ = cpus::raise_nofile_limit();
-    let loops: usize = env_var("NETLOOP_BENCH_LOOPS", 1);
-    let (addr, _keep) = (kind.start)(loops.max(1))
-        .unwrap_or_else(|e| panic!("starting the {} server: {e}", kind.name));
-    child::announce_and_serve(addr)
+    child::serve_kind(kind)
 }
