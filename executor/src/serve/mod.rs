@@ -17,6 +17,7 @@
 //! This file knows the hand-off; sockets are the reactor's, where a task
 //! runs the balancer's.
 
+mod ready_queue;
 mod traffic;
 mod traffic_driver;
 

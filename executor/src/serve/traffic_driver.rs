@@ -29,6 +29,7 @@ use futures::task::AtomicWaker;
 use netloop_reactor::coop;
 use netloop_reactor::net::TcpStream;
 
+use super::ready_queue::ReadyQueue;
 use super::traffic::{Action, Conn, TrafficHandler};
 use crate::event_loop::LoopShared;
 use crate::runtime::Handle;
@@ -68,13 +69,10 @@ struct Inbox {
     /// connections costs a load, not a lock.
     has_incoming: AtomicBool,
     /// Connections woken since the driver last looked.
-    ready: Mutex<Vec<Key>>,
+    ready: ReadyQueue<Key>,
     driver: AtomicWaker,
     /// The server was dropped: the driver ends with its last connection.
     server_gone: AtomicBool,
-    /// The driver has been woken and has not yet taken `ready`: wakes of
-    /// further connections only queue them.
-    scheduled: AtomicBool,
 }
 
 impl Inbox {
@@ -82,10 +80,9 @@ impl Inbox {
         Inbox {
             incoming: Mutex::new(Vec::new()),
             has_incoming: AtomicBool::new(false),
-            ready: Mutex::new(Vec::new()),
+            ready: ReadyQueue::new(),
             driver: AtomicWaker::new(),
             server_gone: AtomicBool::new(false),
-            scheduled: AtomicBool::new(false),
         }
     }
 }
@@ -150,13 +147,8 @@ impl Wake for ConnWake {
     }
 
     fn wake_by_ref(self: &Arc<Self>) {
-        if !self.queued.swap(true, AcqRel) {
-            lock(&self.inbox.ready).push(self.key);
-            // After the push: a driver that cleared `scheduled` before
-            // taking `ready` either takes this key or is woken for it.
-            if !self.inbox.scheduled.swap(true, AcqRel) {
-                self.inbox.driver.wake();
-            }
+        if !self.queued.swap(true, AcqRel) && self.inbox.ready.push(self.key) {
+            self.inbox.driver.wake();
         }
     }
 }
@@ -297,8 +289,7 @@ impl<T: TrafficHandler> Future for Driver<T> {
         let mut batch = std::mem::take(&mut this.batch);
         let mut served = 0;
         let result = loop {
-            this.inbox.scheduled.store(false, Release);
-            std::mem::swap(&mut batch, &mut *lock(&this.inbox.ready));
+            this.inbox.ready.take(&mut batch);
             if batch.is_empty() {
                 break if this.live == 0 && this.inbox.server_gone.load(Acquire) {
                     Poll::Ready(())
