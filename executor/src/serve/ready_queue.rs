@@ -1,4 +1,5 @@
-//! The queue `serve_traffic`'s connection wakers put their keys in, and
+//! The queues of `serve_traffic`'s drivers — the keys connection wakers
+//! put in, and the connections the accept loops hand over — and
 //! the handshake that wakes the driver once per batch: a waker queues its
 //! key, then raises `scheduled`, and wakes the driver only if it was the
 //! one to raise it; the driver lowers `scheduled`, then takes the keys.
@@ -8,9 +9,10 @@
 //! (`loom_ready_queue.rs` checks it.) The same shape as the reactor's wake
 //! signal in front of its eventfd.
 //!
-//! This file knows keys and one wake-up decision, not what is woken.
+//! This file knows queued items and one wake-up decision, not what is
+//! woken.
 
-use crate::loom::{AtomicBool, Mutex, Ordering::AcqRel, Ordering::Release};
+use crate::loom::{AtomicBool, Mutex, Ordering::AcqRel};
 
 #[derive(Debug)]
 pub(super) struct ReadyQueue<K> {
@@ -39,14 +41,18 @@ impl<K> ReadyQueue<K> {
     }
 
     /// Consumer side: swaps everything queued into `into` (which should be
-    /// empty: its allocation is kept for the next take).
+    /// empty: its allocation is kept for the next take). Nothing pushed
+    /// since the last take (`scheduled` was down) costs no lock: a push
+    /// racing with this raises `scheduled` after its key is in, sees it
+    /// lowered, and wakes the consumer for the next take.
     pub(super) fn take(&self, into: &mut Vec<K>) {
         // Lowered before the keys are taken: see the module doc.
-        self.scheduled.store(false, Release);
-        std::mem::swap(
-            into,
-            &mut *self.keys.lock().unwrap_or_else(|e| e.into_inner()),
-        );
+        if self.scheduled.swap(false, AcqRel) {
+            std::mem::swap(
+                into,
+                &mut *self.keys.lock().unwrap_or_else(|e| e.into_inner()),
+            );
+        }
     }
 }
 

@@ -18,10 +18,10 @@ use std::io;
 use std::net::SocketAddr;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
+use std::sync::Arc;
 use std::sync::atomic::{
     AtomicBool, Ordering::AcqRel, Ordering::Acquire, Ordering::Relaxed, Ordering::Release,
 };
-use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Wake, Waker};
 
 use futures::io::{AsyncRead, AsyncWrite};
@@ -50,10 +50,6 @@ thread_local! {
     static BUFFER: Cell<Option<Box<[u8]>>> = const { Cell::new(None) };
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|e| e.into_inner())
-}
-
 /// A connection's place in its driver's slab.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Key {
@@ -64,10 +60,7 @@ struct Key {
 /// What the rest of the runtime reaches of one loop's driver.
 struct Inbox {
     /// Connections handed to this loop, not yet adopted.
-    incoming: Mutex<Vec<(TcpStream, SocketAddr)>>,
-    /// Set after a push to `incoming`, so that a driver poll without new
-    /// connections costs a load, not a lock.
-    has_incoming: AtomicBool,
+    incoming: ReadyQueue<(TcpStream, SocketAddr)>,
     /// Connections woken since the driver last looked.
     ready: ReadyQueue<Key>,
     driver: AtomicWaker,
@@ -78,8 +71,7 @@ struct Inbox {
 impl Inbox {
     fn new() -> Inbox {
         Inbox {
-            incoming: Mutex::new(Vec::new()),
-            has_incoming: AtomicBool::new(false),
+            incoming: ReadyQueue::new(),
             ready: ReadyQueue::new(),
             driver: AtomicWaker::new(),
             server_gone: AtomicBool::new(false),
@@ -96,9 +88,9 @@ impl Drivers {
     /// Hands `stream` to the driver of `target`.
     pub(super) fn hand_over(&self, target: &Arc<LoopShared>, stream: TcpStream, peer: SocketAddr) {
         let inbox = &self.inboxes[target.index];
-        lock(&inbox.incoming).push((stream, peer));
-        inbox.has_incoming.store(true, Release);
-        inbox.driver.wake();
+        if inbox.incoming.push((stream, peer)) {
+            inbox.driver.wake();
+        }
     }
 
     /// The server was dropped: each driver ends once its connections have.
@@ -190,11 +182,8 @@ impl<T: TrafficHandler> Driver<T> {
     /// Adopts the connections handed over, greeting each (`on_open`) and
     /// serving whatever it already has.
     fn adopt(&mut self, buffer: &mut [u8]) {
-        // Cleared before the lock: a hand-over after it sets it again.
-        if !self.inbox.has_incoming.swap(false, AcqRel) {
-            return;
-        }
-        let incoming = std::mem::take(&mut *lock(&self.inbox.incoming));
+        let mut incoming = Vec::new();
+        self.inbox.incoming.take(&mut incoming);
         for (stream, peer) in incoming {
             let index = match self.free.pop() {
                 Some(index) => index,
