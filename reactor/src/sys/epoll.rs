@@ -69,30 +69,33 @@ impl Epoll {
     pub fn wait(&self, events: &mut Events, timeout: Option<Duration>) -> io::Result<usize> {
         events.len = 0;
         let max = events.buf.len().min(libc::c_int::MAX as usize) as libc::c_int;
-        // `epoll_pwait(2)` with no signal mask, through `syscall(2)`: glibc's
-        // `epoll_wait` is a cancellation point, and its enable/disable pair
-        // costs some 60 instructions a turn for nothing (netloop never
-        // cancels threads). `epoll_pwait` rather than `epoll_wait` because
-        // newer architectures (aarch64) have only the former.
+        // `epoll_pwait(2)` with no signal mask, entered directly
+        // (`raw.rs`): glibc's `epoll_wait` is a cancellation point, and its
+        // enable/disable pair costs some 60 instructions a turn for nothing
+        // (netloop never cancels threads). `epoll_pwait` rather than
+        // `epoll_wait` because newer architectures (aarch64) have only the
+        // former.
         // SAFETY: `events.buf` is an initialised buffer of at least `max`
         // entries that we borrow mutably for the call, so the kernel may write
         // up to `max` `epoll_event`s into it; `self.fd` is a live epoll fd; a
         // null signal mask leaves the thread's mask alone.
-        let n = unsafe {
-            libc::syscall(
+        let ret = unsafe {
+            super::raw::syscall6(
                 libc::SYS_epoll_pwait,
-                libc::c_long::from(self.fd.as_raw_fd()),
-                events.buf.as_mut_ptr(),
-                libc::c_long::from(max),
-                libc::c_long::from(timeout_to_ms(timeout)),
-                std::ptr::null::<libc::sigset_t>(),
-                0usize,
-            ) as libc::c_int
+                [
+                    self.fd.as_raw_fd() as usize,
+                    events.buf.as_mut_ptr() as usize,
+                    max as usize,
+                    timeout_to_ms(timeout) as isize as usize,
+                    0,
+                    0,
+                ],
+            )
         };
-        match cvt(n) {
+        match super::raw::result(ret) {
             Ok(n) => {
                 // epoll_wait never returns more than `max`; `min` is belt and braces.
-                events.len = (n as usize).min(events.buf.len());
+                events.len = n.min(events.buf.len());
                 Ok(events.len)
             }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => Ok(0),

@@ -12,16 +12,15 @@ use std::mem::MaybeUninit;
 use std::net::Shutdown;
 use std::os::fd::{AsRawFd, BorrowedFd, IntoRawFd, OwnedFd};
 
-use super::{cvt, cvt_r};
+use super::{cvt, cvt_r, raw};
 
 /// Most buffers one `readv` / `writev` passes (Linux's `UIO_MAXIOV`).
 const IOV_MAX: usize = libc::UIO_MAXIOV as usize;
 
-/// `recvfrom(2)` with no address, made with `syscall(2)` rather than
-/// glibc's `recv`: glibc wraps every blocking-capable call in a
-/// cancellation point (`pthread_enable_asynccancel` /
-/// `pthread_disable_asynccancel`, some 30 instructions each way), which buys
-/// nothing for nonblocking sockets in a runtime that never cancels threads.
+/// `recvfrom(2)` with no address, entered directly ([`super::raw`]):
+/// glibc's `recv` is a cancellation point, whose enable/disable pair costs
+/// some 60 instructions a call for nothing here. Returns the kernel's
+/// answer: bytes received, or `-errno`.
 ///
 /// # Safety
 ///
@@ -30,19 +29,21 @@ unsafe fn raw_recv(fd: BorrowedFd<'_>, ptr: *mut u8, len: usize, flags: libc::c_
     // SAFETY: the caller guarantees `ptr`/`len`; the two null pointers ask
     // for no source address; `fd` is borrowed, so it stays open.
     unsafe {
-        libc::syscall(
+        raw::syscall6(
             libc::SYS_recvfrom,
-            libc::c_long::from(fd.as_raw_fd()),
-            ptr,
-            len,
-            libc::c_long::from(flags),
-            std::ptr::null_mut::<libc::sockaddr>(),
-            std::ptr::null_mut::<libc::socklen_t>(),
-        ) as isize
+            [
+                fd.as_raw_fd() as usize,
+                ptr as usize,
+                len,
+                flags as usize,
+                0,
+                0,
+            ],
+        )
     }
 }
 
-/// `sendto(2)` with no address, through `syscall(2)` (see [`raw_recv`]).
+/// `sendto(2)` with no address, entered directly (see [`raw_recv`]).
 ///
 /// # Safety
 ///
@@ -51,15 +52,17 @@ unsafe fn raw_send(fd: BorrowedFd<'_>, ptr: *const u8, len: usize, flags: libc::
     // SAFETY: the caller guarantees `ptr`/`len`; no destination address;
     // `fd` is borrowed, so it stays open.
     unsafe {
-        libc::syscall(
+        raw::syscall6(
             libc::SYS_sendto,
-            libc::c_long::from(fd.as_raw_fd()),
-            ptr,
-            len,
-            libc::c_long::from(flags),
-            std::ptr::null::<libc::sockaddr>(),
-            0 as libc::socklen_t,
-        ) as isize
+            [
+                fd.as_raw_fd() as usize,
+                ptr as usize,
+                len,
+                flags as usize,
+                0,
+                0,
+            ],
+        )
     }
 }
 
@@ -150,12 +153,11 @@ pub fn writev(fd: BorrowedFd<'_>, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
 
 fn recv_with_flags(fd: BorrowedFd<'_>, buf: &mut [u8], flags: libc::c_int) -> io::Result<usize> {
     let len = clamp_len(buf.len());
-    let n = cvt_r(|| {
+    raw::retry(|| {
         // SAFETY: `buf` is a valid, writable buffer of at least `len` bytes
         // borrowed for the call.
         unsafe { raw_recv(fd, buf.as_mut_ptr(), len, flags) }
-    })?;
-    Ok(n as usize)
+    })
 }
 
 /// Receives from a socket into `buf` (0 when the peer has shut down writing).
@@ -168,13 +170,12 @@ pub fn recv(fd: BorrowedFd<'_>, buf: &mut [u8]) -> io::Result<usize> {
 /// kernel; the rest is untouched.
 pub fn recv_uninit(fd: BorrowedFd<'_>, buf: &mut [MaybeUninit<u8>]) -> io::Result<usize> {
     let len = clamp_len(buf.len());
-    let n = cvt_r(|| {
+    raw::retry(|| {
         // SAFETY: `buf` is a valid, writable buffer of at least `len` bytes
         // borrowed for the call; the kernel only writes received bytes into
         // it (never uninitialised ones), and reads nothing from it.
         unsafe { raw_recv(fd, buf.as_mut_ptr().cast(), len, 0) }
-    })?;
-    Ok(n as usize)
+    })
 }
 
 /// Like [`recv`], but leaves the data queued (`MSG_PEEK`).
@@ -186,12 +187,11 @@ pub fn peek(fd: BorrowedFd<'_>, buf: &mut [u8]) -> io::Result<usize> {
 /// [`io::ErrorKind::BrokenPipe`], never `SIGPIPE`.
 pub fn send(fd: BorrowedFd<'_>, buf: &[u8]) -> io::Result<usize> {
     let len = clamp_len(buf.len());
-    let n = cvt_r(|| {
+    raw::retry(|| {
         // SAFETY: `buf` is a valid buffer of at least `len` bytes borrowed for
         // the call, only read by the kernel.
         unsafe { raw_send(fd, buf.as_ptr(), len, libc::MSG_NOSIGNAL) }
-    })?;
-    Ok(n as usize)
+    })
 }
 
 /// Gather send from `bufs` (at most the first 1024 of them) with

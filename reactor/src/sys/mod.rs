@@ -15,10 +15,12 @@
 //! | `signal.rs` | `sigpipe_default` (`SIG_DFL` for `SIGPIPE` until the guard drops) | sockets, loops |
 //! | `thread.rs` | `pin_current_thread` / `current_thread_cpus` (`sched_setaffinity` / `sched_getaffinity`), `yield_cpu` (`sched_yield`), `involuntary_switches` (`getrusage(RUSAGE_THREAD)`) | loops, runtimes |
 //! | `clock.rs` | `monotonic_nanos` (`clock_gettime(CLOCK_MONOTONIC)` as a `u64`) | timers, loops |
-//! | `io.rs` | `read` (and `read_uninit`) / `write` / `readv` / `writev`, `recv` (and `recv_uninit`) / `send` (`MSG_NOSIGNAL`; both through `syscall(2)`, without glibc's cancellation-point wrapper), `shutdown`, `close` on borrowed fds | async, readiness |
+//! | `io.rs` | `read` (and `read_uninit`) / `write` / `readv` / `writev`, `recv` (and `recv_uninit`) / `send` (`MSG_NOSIGNAL`; both entered directly through `raw.rs`, without glibc's cancellation-point wrapper), `shutdown`, `close` on borrowed fds | async, readiness |
+//! | `raw.rs` | `syscall6` (the `syscall` / `svc` instruction on x86_64 / aarch64, `syscall(2)` elsewhere; the kernel's answer, `-errno` on failure), `retry` (`EINTR`) and `result` into `io::Result` | which calls are made, their arguments |
 //!
 //! Conventions, after std's `cvt` family: a `-1` return becomes
-//! `io::Error::last_os_error()`; `EINTR` is retried where retrying is right
+//! `io::Error::last_os_error()` (a direct call's `-errno` becomes the same
+//! error, without the trip through `errno`); `EINTR` is retried where retrying is right
 //! (reads, writes, `accept4`) and surfaced nowhere else as an error
 //! (`epoll_wait` reports an empty batch). Every new fd is wrapped in an
 //! `OwnedFd` on the line that creates it, and every `unsafe` block says why it
@@ -29,6 +31,7 @@ mod epoll;
 mod eventfd;
 pub mod fd;
 pub mod io;
+mod raw;
 pub mod resource;
 pub mod signal;
 pub mod socket;

@@ -450,6 +450,45 @@ fn empty_pipe_read_would_block_and_full_pipe_write_would_block() {
 }
 
 #[test]
+fn direct_calls_report_the_kernels_errno() {
+    // recv/send are entered without libc (`raw.rs`): the kernel's -errno
+    // must come back as the same error std would report.
+    let (r, w) = socket::pipe().unwrap();
+    let mut buf = [0u8; 4];
+    assert_eq!(
+        sio::recv(r.as_fd(), &mut buf).unwrap_err().raw_os_error(),
+        Some(libc::ENOTSOCK)
+    );
+    assert_eq!(
+        sio::send(w.as_fd(), b"x").unwrap_err().raw_os_error(),
+        Some(libc::ENOTSOCK)
+    );
+    let mut uninit = [std::mem::MaybeUninit::<u8>::uninit(); 4];
+    assert_eq!(
+        sio::recv_uninit(r.as_fd(), &mut uninit)
+            .unwrap_err()
+            .raw_os_error(),
+        Some(libc::ENOTSOCK)
+    );
+}
+
+#[test]
+fn direct_calls_retry_eintr_and_map_errno() {
+    let mut answers = vec![7isize, -(libc::EINTR as isize), -(libc::EINTR as isize)];
+    assert_eq!(raw::retry(|| answers.pop().unwrap()).unwrap(), 7);
+    assert!(answers.is_empty(), "EINTR was not retried");
+    assert_eq!(
+        raw::retry(|| -(libc::EAGAIN as isize)).unwrap_err().kind(),
+        io::ErrorKind::WouldBlock
+    );
+    assert_eq!(raw::result(0).unwrap(), 0);
+    assert_eq!(
+        raw::result(-(libc::EINTR as isize)).unwrap_err().kind(),
+        io::ErrorKind::Interrupted
+    );
+}
+
+#[test]
 fn socketpair_read_write_send_recv_peek() {
     let (a, b) = socket::socketpair(SockType::Stream).unwrap();
     assert_eq!(sio::write(a.as_fd(), b"one").unwrap(), 3);
