@@ -410,6 +410,17 @@ fn drive<T: TrafficHandler>(
             (Ok(Action::Close), None) => return Some(flush_before_close(conn)),
             (Ok(Action::Continue), None) => {}
         }
+        if n < buffer.len() {
+            // A short read emptied the socket (tokio's rule): wait for the
+            // next edge here rather than through another read — cheaper, and
+            // it leaves any edge that came meanwhile recorded for the read.
+            let mut cx = Context::from_waker(&conn.waker);
+            match conn.stream.poll_read_ready(&mut cx) {
+                Poll::Pending => return None,
+                Poll::Ready(Ok(())) => {}
+                Poll::Ready(Err(e)) => return Some(Some(e)),
+            }
+        }
     }
     // More may be queued: come back after the other connections.
     conn.waker.wake_by_ref();

@@ -11,9 +11,9 @@
 //! them, or parks only if its waker has already been woken (so the task
 //! runs again and reads them).
 //!
-//! Each model was shown to fail against a broken path: all three with the
-//! reset moved after the syscall, the last one with a hint whose `SEEN`
-//! carries no sequence number.
+//! Each model was shown to fail against a broken path: the first three with
+//! the reset moved after the syscall, the stale-verdict one with a hint
+//! whose `SEEN` carries no sequence number.
 //!
 //! Run with `RUSTFLAGS="--cfg loom -C debug-assertions"
 //! LOOM_MAX_PREEMPTIONS=2 cargo test -p netloop-reactor --lib --release loom_`.
@@ -142,6 +142,47 @@ fn loom_short_read_races_new_data() {
         reactor.join().unwrap();
         if last.is_pending() && got < 4 {
             assert_eq!(woken(&count), 1, "a parked reader is woken by the edge");
+            match read(&desc, &kernel, &waker) {
+                Poll::Ready(Ok(n)) => got += n,
+                other => panic!("woken, the reader must read: {other:?}"),
+            }
+        }
+        assert_eq!(got + kernel.queued.load(SeqCst), 4);
+        assert_queued_bytes_reachable(&desc, &kernel);
+    });
+}
+
+/// The event-handler driver's wait (`serve_traffic`): after a short read it
+/// waits with `poll_hinted_ready` instead of another read. Bytes arriving
+/// at any point of read → wait are read after a `Ready`, or wake the
+/// parked waiter, whose next read then gets them.
+#[test]
+fn loom_short_read_then_readiness_wait_races_new_data() {
+    loom::model(|| {
+        let desc = Arc::new(PollDesc::new(Token::new(0, 0)));
+        let kernel = Kernel::new(0);
+        deliver(&desc, &kernel, 3);
+        let reactor = {
+            let (desc, kernel) = (desc.clone(), kernel.clone());
+            thread::spawn(move || deliver(&desc, &kernel, 1))
+        };
+        let (waker, count) = counting_waker();
+        let mut got = match read(&desc, &kernel, &waker) {
+            Poll::Ready(Ok(n)) => n,
+            other => panic!("the first read has bytes: {other:?}"),
+        };
+        let waited = desc.poll_hinted_ready(Direction::Read, &mut Context::from_waker(&waker));
+        let parked = waited.is_pending();
+        if let Poll::Ready(result) = waited {
+            result.unwrap();
+            // An edge came since the reset: the next read makes its syscall.
+            if let Poll::Ready(Ok(n)) = read(&desc, &kernel, &waker) {
+                got += n;
+            }
+        }
+        reactor.join().unwrap();
+        if parked && got < 4 {
+            assert_eq!(woken(&count), 1, "a parked waiter is woken by the edge");
             match read(&desc, &kernel, &waker) {
                 Poll::Ready(Ok(n)) => got += n,
                 other => panic!("woken, the reader must read: {other:?}"),
