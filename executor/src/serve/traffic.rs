@@ -148,7 +148,9 @@ impl<'a> Conn<'a> {
                 Poll::Pending => break,
             }
         }
-        self.output.extend_from_slice(&data[sent..]);
+        if sent < data.len() {
+            self.output.extend_from_slice(&data[sent..]);
+        }
     }
 
     /// Bytes written and not yet taken by the socket.

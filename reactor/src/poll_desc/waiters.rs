@@ -70,7 +70,11 @@ impl Waiters {
     /// Moves every waker into `out` (to be woken later, outside any lock),
     /// leaving the list empty.
     pub(crate) fn drain_into(&mut self, out: &mut Vec<Waker>) {
-        out.extend(self.first.take());
-        out.append(&mut self.extra);
+        if let Some(first) = self.first.take() {
+            out.push(first);
+        }
+        if !self.extra.is_empty() {
+            out.append(&mut self.extra);
+        }
     }
 }
