@@ -155,10 +155,13 @@ impl Dumps {
 }
 
 /// A fresh, empty folder under the temporary directory, removed with its
-/// files when dropped.
+/// files when dropped — unless `NETLOOP_BENCH_KEEP_PROFILES` is set (to
+/// anything but `0`), which keeps it for `callgrind_annotate` and says
+/// where.
 #[derive(Debug)]
 pub struct ScratchDir {
     path: PathBuf,
+    keep: bool,
 }
 
 impl ScratchDir {
@@ -171,7 +174,8 @@ impl ScratchDir {
         let path = std::env::temp_dir().join(name);
         let _ = std::fs::remove_dir_all(&path);
         std::fs::create_dir_all(&path)?;
-        Ok(ScratchDir { path })
+        let keep = std::env::var("NETLOOP_BENCH_KEEP_PROFILES").is_ok_and(|v| v != "0");
+        Ok(ScratchDir { path, keep })
     }
 
     /// Where it is.
@@ -182,6 +186,10 @@ impl ScratchDir {
 
 impl Drop for ScratchDir {
     fn drop(&mut self) {
+        if self.keep {
+            println!("  profiles kept in {}", self.path.display());
+            return;
+        }
         let _ = std::fs::remove_dir_all(&self.path);
     }
 }

@@ -27,6 +27,7 @@ use netloop_reactor::sys::{self, clock};
 use netloop_reactor::time::{Timers, timers};
 use netloop_reactor::{EventBuffer, Poller, coop};
 
+use crate::busy_slice::BusySlice;
 use crate::closed_flag::ClosedFlag;
 use crate::context;
 use crate::runtime::Callback;
@@ -35,12 +36,6 @@ use crate::runtime::Callback;
 pub(crate) const LOCAL_BATCH: u64 = 128;
 /// Every how many tasks the remote queues are drained mid-batch (Go: 61).
 pub(crate) const REMOTE_EVERY: u64 = 61;
-/// How long (ns) a loop may stay busy without sleeping before it yields its
-/// CPU (see `EventLoop::yield_if_busy_too_long`).
-const BUSY_SLICE: u64 = 200_000;
-/// The longest busy slice (ns) a loop backs off to while its yields find
-/// nobody else wanting its CPU.
-const MAX_BUSY_SLICE: u64 = 50_000_000;
 /// An idle round's wait that lasted this long (ns) slept (gave the CPU up).
 const SLEPT: u64 = 50_000;
 /// Rounds of waking and dropping that shutdown tries before it gives up on
@@ -239,14 +234,8 @@ pub(crate) struct EventLoop {
     /// A task that spent its cooperative budget this round: queued again
     /// only after the round's network poll and timers.
     deferred: Option<Runnable>,
-    /// When the loop last started being busy (it has not slept since), in
-    /// `sys::clock::monotonic_nanos`.
-    busy_since: Option<u64>,
-    /// The current busy slice (ns): [`BUSY_SLICE`], doubled (up to
-    /// [`MAX_BUSY_SLICE`]) after each yield that ran nobody else.
-    slice: u64,
-    /// The thread's involuntary context switches at the last yield.
-    switches: u64,
+    /// The busy-slice rule's state, on `sys::clock::monotonic_nanos`.
+    busy: BusySlice,
 }
 
 impl fmt::Debug for EventLoop {
@@ -267,9 +256,7 @@ impl EventLoop {
             on_park,
             fired: Vec::new(),
             deferred: None,
-            busy_since: None,
-            slice: BUSY_SLICE,
-            switches: 0,
+            busy: BusySlice::new(),
         }
     }
 
@@ -285,43 +272,20 @@ impl EventLoop {
         }
     }
 
-    /// A loop that has had work for [`BUSY_SLICE`] without once going to
+    /// A loop that has been busy for a whole slice without once going to
     /// sleep gives its CPU away (`sched_yield`) before its next network
-    /// poll. Busy loops never block, so with more runnable threads than
-    /// CPUs (loops sharing a core, or a client on the same machine) the
-    /// kernel would let one run until its tick preempts it (4 ms here) while
-    /// the other's connections wait; threads that block now and then (as
-    /// tokio's do) hand over far sooner. With a CPU to itself, the yield
-    /// returns at once, having run nobody (the thread's involuntary
-    /// context switches did not move): then the slice doubles, up to
-    /// [`MAX_BUSY_SLICE`], so that a loop alone on its CPU (pinned, as a
-    /// server is) pays a yield some twenty times a second, not thousands;
-    /// a yield that did hand the CPU over brings the slice back to
-    /// [`BUSY_SLICE`].
-    ///
+    /// poll; see `busy_slice.rs` for why and for how the slice backs off.
     /// "Busy" means no `epoll_wait` of the loop has actually waited: an
     /// idle round's wait that returns at once (events were ready) does not
     /// count as sleeping. Returns the time it read (ns).
     fn yield_if_busy_too_long(&mut self) -> u64 {
         let now = clock::monotonic_nanos();
-        match self.busy_since {
-            None => self.busy_since = Some(now),
-            Some(since) if now.wrapping_sub(since) >= self.slice => {
-                sys::thread::yield_cpu();
-                self.shared.cpu_yields.fetch_add(1, Relaxed);
-                // Switched out (by this yield, or preempted during the
-                // slice): another thread wants this CPU. Otherwise the
-                // yield ran nobody, and the next one can wait longer.
-                let switches = sys::thread::involuntary_switches();
-                self.slice = if switches == self.switches {
-                    (self.slice * 2).min(MAX_BUSY_SLICE)
-                } else {
-                    BUSY_SLICE
-                };
-                self.switches = switches;
-                self.busy_since = Some(clock::monotonic_nanos());
-            }
-            Some(_) => {}
+        if self.busy.is_used_up(now) {
+            let before = sys::thread::involuntary_switches();
+            sys::thread::yield_cpu();
+            let after = sys::thread::involuntary_switches();
+            self.shared.cpu_yields.fetch_add(1, Relaxed);
+            self.busy.yielded(after != before, clock::monotonic_nanos());
         }
         now
     }
@@ -396,7 +360,7 @@ impl EventLoop {
         };
         if idle && clock::monotonic_nanos().wrapping_sub(now) >= SLEPT {
             // The wait really waited: the loop gave its CPU up.
-            self.busy_since = None;
+            self.busy.slept();
         }
         if idle
             && paused

@@ -31,6 +31,7 @@
 
 mod balancer;
 mod blocking;
+mod busy_slice;
 mod closed_flag;
 mod context;
 mod event_loop;

@@ -61,6 +61,8 @@
 //!   [1];
 //! - `NETLOOP_BENCH_CALLGRIND_ROUND_TRIPS`: round trips per callgrind
 //!   window [5,000];
+//! - `NETLOOP_BENCH_KEEP_PROFILES`: 1 keeps the callgrind profiles (their
+//!   folder is printed) for `callgrind_annotate` [0];
 //! - `NETLOOP_BENCH_IDLE`: idle connections of the memory pass [10,000].
 //!
 //! A scaling matrix on a 16-core machine, e.g.:
