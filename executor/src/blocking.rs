@@ -145,15 +145,19 @@ impl BlockingPool {
                 break;
             }
             state.idle += 1;
-            let deadline = Instant::now() + self.keep_alive;
+            // A keep-alive too long to be an instant waits for work forever
+            // (std's `wait_timeout` takes `Duration::MAX` as that).
+            let deadline = Instant::now().checked_add(self.keep_alive);
             let timed_out = loop {
                 let now = Instant::now();
-                if now >= deadline {
-                    break true;
-                }
+                let wait = match deadline {
+                    Some(deadline) if now >= deadline => break true,
+                    Some(deadline) => deadline - now,
+                    None => Duration::MAX,
+                };
                 state = self
                     .work
-                    .wait_timeout(state, deadline - now)
+                    .wait_timeout(state, wait)
                     .unwrap_or_else(|e| e.into_inner())
                     .0;
                 if state.notified > 0 {

@@ -2,11 +2,13 @@
 //! scheduling round that drives them, after Go's `schedule()` /
 //! `findrunnable()`.
 //!
-//! A round runs a bounded batch of local tasks (looking at the remote
-//! queues every [`REMOTE_EVERY`] tasks, as Go looks at its global run queue
-//! every 61 ticks, so remote work is never starved), then drains the remote
-//! queues, then polls the network: with a zero timeout while work is queued,
-//! blocking in `epoll_wait` only when the loop is idle.
+//! A round runs a bounded batch of local tasks ([`LOCAL_BATCH`] by
+//! default), looking at the remote queues every [`REMOTE_EVERY`] tasks (as
+//! Go looks at its global run queue every 61 ticks, so remote work is never
+//! starved; both are the builder's `event_interval` and
+//! `global_queue_interval`), then drains the remote queues, then polls the
+//! network: with a zero timeout while work is queued, blocking in
+//! `epoll_wait` only when the loop is idle.
 //!
 //! [`LoopShared`] is the part other threads reach (the poller with its
 //! remote queues, the counters, the shutdown flag); the local queue and task
@@ -32,10 +34,30 @@ use crate::closed_flag::ClosedFlag;
 use crate::context;
 use crate::runtime::Callback;
 
-/// Local tasks one round runs at most before it looks at the network.
-pub(crate) const LOCAL_BATCH: u64 = 128;
-/// Every how many tasks the remote queues are drained mid-batch (Go: 61).
-pub(crate) const REMOTE_EVERY: u64 = 61;
+/// Local tasks one round runs at most before it looks at the network, by
+/// default (`Builder::event_interval`).
+pub(crate) const LOCAL_BATCH: u32 = 128;
+/// Every how many tasks the remote queues are drained mid-batch, by default
+/// (Go: 61; `Builder::global_queue_interval`).
+pub(crate) const REMOTE_EVERY: u32 = 61;
+
+/// How a loop interleaves its local tasks with the rest of its work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Intervals {
+    /// Local tasks one round runs at most before the network poll (≥ 1).
+    pub(crate) event: u32,
+    /// Every how many tasks the remote queues are drained (≥ 1).
+    pub(crate) remote: u32,
+}
+
+impl Default for Intervals {
+    fn default() -> Intervals {
+        Intervals {
+            event: LOCAL_BATCH,
+            remote: REMOTE_EVERY,
+        }
+    }
+}
 /// An idle round's wait that lasted this long (ns) slept (gave the CPU up).
 const SLEPT: u64 = 50_000;
 /// Rounds of waking and dropping that shutdown tries before it gives up on
@@ -227,6 +249,7 @@ pub(crate) struct EventLoop {
     shared: Arc<LoopShared>,
     events: EventBuffer,
     tick: u64,
+    intervals: Intervals,
     /// `Builder::on_thread_park`: run before the loop sleeps.
     on_park: Option<Callback>,
     /// Wakers of timers fired this round, woken outside the timers' borrow.
@@ -248,11 +271,16 @@ impl fmt::Debug for EventLoop {
 }
 
 impl EventLoop {
-    pub(crate) fn new(shared: Arc<LoopShared>, on_park: Option<Callback>) -> EventLoop {
+    pub(crate) fn new(
+        shared: Arc<LoopShared>,
+        on_park: Option<Callback>,
+        intervals: Intervals,
+    ) -> EventLoop {
         EventLoop {
             shared,
             events: EventBuffer::default(),
             tick: 0,
+            intervals,
             on_park,
             fired: Vec::new(),
             deferred: None,
@@ -301,9 +329,10 @@ impl EventLoop {
         if context::local_is_empty() {
             self.drain_remote();
         }
+        let Intervals { event, remote } = self.intervals;
         let mut ran = 0;
-        while ran < LOCAL_BATCH {
-            if self.tick.is_multiple_of(REMOTE_EVERY) {
+        while ran < u64::from(event) {
+            if self.tick.is_multiple_of(u64::from(remote)) {
                 self.drain_remote();
             }
             let Some(runnable) = context::pop_local() else {

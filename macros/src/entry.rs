@@ -15,7 +15,7 @@ use syn::spanned::Spanned;
 use syn::{Attribute, Expr, ExprLit, Lit, Meta, MetaNameValue, Path, ReturnType, Signature, Token};
 
 /// The argument names both attributes accept, as listed in error messages.
-const KNOWN_ARGUMENTS: &str = "`flavor`, `worker_threads`, `start_paused`, `crate`";
+const KNOWN_ARGUMENTS: &str = "`flavor`, `worker_threads`, `start_paused`, `name`, `crate`";
 
 /// Which attribute is being expanded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -89,6 +89,8 @@ pub(crate) struct Config {
     pub(crate) worker_threads: Option<usize>,
     /// `start_paused = b`; only ever `Some` with [`Flavor::CurrentThread`].
     pub(crate) start_paused: Option<bool>,
+    /// `name = ".."`: the runtime's name (`Builder::name`).
+    pub(crate) name: Option<String>,
     /// `crate = ".."`; `None` means `::netloop`.
     pub(crate) crate_path: Option<Path>,
 }
@@ -100,6 +102,7 @@ impl Config {
             flavor: kind.default_flavor(),
             worker_threads: None,
             start_paused: None,
+            name: None,
             crate_path: None,
         }
     }
@@ -121,6 +124,7 @@ impl fmt::Debug for Config {
             .field("flavor", &self.flavor)
             .field("worker_threads", &self.worker_threads)
             .field("start_paused", &self.start_paused)
+            .field("name", &self.name)
             .field("crate_path", &self.crate_root().to_string())
             .finish()
     }
@@ -172,6 +176,7 @@ pub(crate) fn parse_config(args: TokenStream, kind: Kind) -> syn::Result<Config>
     let mut flavor: Seen<Flavor> = None;
     let mut worker_threads: Seen<usize> = None;
     let mut start_paused: Seen<bool> = None;
+    let mut runtime_name: Seen<String> = None;
     let mut crate_path: Seen<Path> = None;
 
     for meta in metas {
@@ -217,6 +222,14 @@ pub(crate) fn parse_config(args: TokenStream, kind: Kind) -> syn::Result<Config>
                 Ok(value) => set_once(&mut start_paused, value, span, &name, &mut errors),
                 Err(error) => errors.push(error),
             },
+            "name" => match parse_str(lit, &name) {
+                // `Builder::name` would panic at run time; say it here.
+                Ok(value) if value.trim().is_empty() => {
+                    errors.push_msg(span, "`name` may not be empty.");
+                }
+                Ok(value) => set_once(&mut runtime_name, value, span, &name, &mut errors),
+                Err(error) => errors.push(error),
+            },
             "crate" => match parse_path(lit, &name) {
                 Ok(value) => set_once(&mut crate_path, value, span, &name, &mut errors),
                 Err(error) => errors.push(error),
@@ -259,6 +272,7 @@ pub(crate) fn parse_config(args: TokenStream, kind: Kind) -> syn::Result<Config>
         flavor,
         worker_threads: worker_threads.map(|(value, _)| value),
         start_paused: start_paused.map(|(value, _)| value),
+        name: runtime_name.map(|(value, _)| value),
         crate_path: crate_path.map(|(value, _)| value),
     })
 }
@@ -280,7 +294,7 @@ fn bare_argument_error(path: &Path, kind: Kind) -> syn::Error {
             "Set the runtime flavor with `#[{}(flavor = \"{name}\")]`.",
             kind.attribute()
         ),
-        "flavor" | "worker_threads" | "start_paused" | "crate" => {
+        "flavor" | "worker_threads" | "start_paused" | "name" | "crate" => {
             format!("The `{name}` argument requires a value, written as `{name} = ..`.")
         }
         _ => format!("Unknown argument `{name}`; expected one of: {KNOWN_ARGUMENTS}."),
@@ -541,6 +555,9 @@ fn render(func: AsyncFn, kind: Kind, config: &Config, test_header: bool) -> Toke
     }
     if let Some(paused) = config.start_paused {
         builder.extend(quote_spanned!(span=> .start_paused(#paused)));
+    }
+    if let Some(name) = &config.name {
+        builder.extend(quote_spanned!(span=> .name(#name)));
     }
 
     // Mixed-site hygiene: the local cannot collide with anything the user's

@@ -31,11 +31,12 @@
 //! | `flavor` | `"current_thread"` or `"multi_thread"` | Which runtime to build: `Builder::new_current_thread()` or `Builder::new_multi_thread()`. |
 //! | `worker_threads` | an integer literal > 0 | `Builder::worker_threads(N)`. Only with the `multi_thread` flavor; without it the runtime's default applies. |
 //! | `start_paused` | `true` or `false` | `Builder::start_paused(b)`: start with the clock paused. Only with the `current_thread` flavor. |
+//! | `name` | a non-empty string | `Builder::name(..)`: the runtime's name, which `Handle::name()` answers. |
 //! | `crate` | a path in a string, e.g. `"my_netloop"` | The path the expansion reaches netloop through instead of `::netloop`, for a renamed dependency or a re-export. |
 //!
 //! Misuse is a compile error pointing at the offending token: an unknown
 //! argument, an argument given twice, a value of the wrong kind, an unknown
-//! flavor, `worker_threads = 0`, `worker_threads` with the `current_thread`
+//! flavor, `worker_threads = 0`, an empty `name`, `worker_threads` with the `current_thread`
 //! flavor, `start_paused` with the `multi_thread` flavor, a function without
 //! `async`, `fn main` with parameters, a test with parameters, and a test that
 //! already carries `#[test]`. Even then the function itself is still emitted,

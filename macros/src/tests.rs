@@ -132,6 +132,19 @@ fn crate_argument() {
 }
 
 #[test]
+fn name_argument() {
+    let c = config(quote!(name = "my-runtime"), Kind::Test);
+    assert_eq!(c.name.as_deref(), Some("my-runtime"));
+    assert_eq!(config(quote!(), Kind::Main).name, None);
+    let e = single_error(quote!(name = "  "), Kind::Main);
+    assert_contains(&e, "`name` may not be empty.");
+    let e = single_error(quote!(name = 3), Kind::Main);
+    assert_contains(&e, "Failed to parse value of `name` as string");
+    let e = single_error(quote!(name = "a", name = "b"), Kind::Test);
+    assert_contains(&e, "`name` set multiple times.");
+}
+
+#[test]
 fn all_arguments_together_with_trailing_comma() {
     let c = config(
         quote!(crate = "nl", flavor = "current_thread", start_paused = true,),
@@ -190,7 +203,7 @@ fn unknown_argument() {
     let e = single_error(quote!(threads = 4), Kind::Main);
     assert_eq!(
         e,
-        "Unknown argument `threads`; expected one of: `flavor`, `worker_threads`, `start_paused`, `crate`."
+        "Unknown argument `threads`; expected one of: `flavor`, `worker_threads`, `start_paused`, `name`, `crate`."
     );
     let e = single_error(quote!(core_threads = 4), Kind::Main);
     assert_contains(&e, "it is called `worker_threads`");
@@ -650,4 +663,19 @@ fn unparsable_body_is_passed_through() {
     ));
     assert_lacks(&out, "compile_error");
     assert_contains(&out, "letbody=async{letx=;};");
+}
+
+#[test]
+fn name_expansion() {
+    let out = squash(&expand(
+        quote!(name = "my-runtime"),
+        quote!(
+            async fn t() {}
+        ),
+        Kind::Test,
+    ));
+    assert_contains(
+        &out,
+        "Builder::new_current_thread().name(\"my-runtime\").enable_all()",
+    );
 }

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use super::Runtime;
 use crate::balancer::{Balancer, RoundRobin};
+use crate::event_loop::Intervals;
 
 /// A thread start/stop callback.
 pub(crate) type Callback = Arc<dyn Fn() + Send + Sync + 'static>;
@@ -35,7 +36,9 @@ pub(crate) enum Flavor {
 pub struct Builder {
     pub(crate) flavor: Flavor,
     pub(crate) loops: Option<usize>,
+    pub(crate) name: Option<String>,
     pub(crate) thread_name: String,
+    pub(crate) intervals: Intervals,
     pub(crate) balancer: Arc<dyn Balancer>,
     pub(crate) spawn_at_home: bool,
     pub(crate) start_paused: bool,
@@ -52,7 +55,9 @@ impl Builder {
         Builder {
             flavor,
             loops: None,
+            name: None,
             thread_name: "netloop-loop".to_owned(),
+            intervals: Intervals::default(),
             balancer: Arc::new(RoundRobin::new()),
             spawn_at_home: false,
             start_paused: false,
@@ -113,6 +118,55 @@ impl Builder {
     /// Enables the time driver: always on in netloop (see
     /// [`enable_all`](Self::enable_all)).
     pub fn enable_time(&mut self) -> &mut Builder {
+        self
+    }
+
+    /// The runtime's name, which [`Handle::name`](super::Handle::name)
+    /// answers (none by default).
+    ///
+    /// # Panics
+    ///
+    /// Panics if `name` is empty or only whitespace.
+    #[track_caller]
+    pub fn name(&mut self, name: impl Into<String>) -> &mut Builder {
+        let name = name.into();
+        assert!(!name.trim().is_empty(), "runtime name shouldn't be empty");
+        self.name = Some(name);
+        self
+    }
+
+    /// How many tasks a loop runs at most before it looks at the network
+    /// and its timers again (tokio's "ticks between polling external
+    /// events"). netloop's loops poll the network with a zero timeout
+    /// after each batch of up to this many local tasks, and at once when
+    /// the local queue runs dry; 128 by default (tokio: 61). Smaller
+    /// favours I/O and timer latency, larger favours throughput of busy
+    /// tasks.
+    ///
+    /// # Panics
+    ///
+    /// Panics if `n` is 0.
+    #[track_caller]
+    pub fn event_interval(&mut self, n: u32) -> &mut Builder {
+        assert!(n > 0, "event_interval must be greater than 0");
+        self.intervals.event = n;
+        self
+    }
+
+    /// Every how many local tasks a loop takes in what other threads
+    /// queued for it (tasks spawned or woken from elsewhere: netloop's
+    /// per-loop "global" queue; tokio's multi-thread scheduler has one
+    /// global queue for all workers). 61 by default, as Go's scheduler
+    /// looks at its global run queue; 1 takes the remote work before each
+    /// local task.
+    ///
+    /// # Panics
+    ///
+    /// Panics if `n` is 0.
+    #[track_caller]
+    pub fn global_queue_interval(&mut self, n: u32) -> &mut Builder {
+        assert!(n > 0, "global_queue_interval must be greater than 0");
+        self.intervals.remote = n;
         self
     }
 
@@ -219,6 +273,8 @@ impl fmt::Debug for Builder {
         f.debug_struct("Builder")
             .field("flavor", &self.flavor)
             .field("loops", &self.loop_count())
+            .field("name", &self.name)
+            .field("intervals", &self.intervals)
             .field("thread_name", &self.thread_name)
             .field("balancer", &self.balancer)
             .field("spawn_at_home", &self.spawn_at_home)

@@ -40,10 +40,11 @@ impl Core {
         on_park: Option<Callback>,
         timers: Timers,
     ) -> Core {
+        let intervals = handle.inner.intervals;
         let mut local = new_local(shared.clone(), handle);
         local.timers = Some(timers);
         Core {
-            event_loop: EventLoop::new(shared, on_park),
+            event_loop: EventLoop::new(shared, on_park, intervals),
             local: Some(local),
         }
     }

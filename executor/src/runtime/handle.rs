@@ -7,18 +7,25 @@
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
+use std::panic::{RefUnwindSafe, UnwindSafe};
 use std::sync::Arc;
 
 use super::core::{Core, GUEST_INDEX};
+use super::id::{Id, RuntimeFlavor};
 use crate::balancer::{Balancer, Loads};
 use crate::blocking::BlockingPool;
 use crate::context;
-use crate::event_loop::{LoopShared, LoopStats};
+use crate::event_loop::{Intervals, LoopShared, LoopStats};
 use crate::schedule;
 use crate::task::JoinHandle;
 
 /// What every handle of one runtime shares.
 pub(crate) struct RuntimeShared {
+    pub(crate) id: Id,
+    pub(crate) name: Option<String>,
+    pub(crate) flavor: RuntimeFlavor,
+    /// Every loop's batch and remote-queue intervals (the builder's).
+    pub(crate) intervals: Intervals,
     pub(crate) loops: Vec<Arc<LoopShared>>,
     pub(crate) balancer: Arc<dyn Balancer>,
     pub(crate) spawn_at_home: bool,
@@ -39,6 +46,14 @@ pub(crate) struct RuntimeShared {
 pub struct Handle {
     pub(crate) inner: Arc<RuntimeShared>,
 }
+
+// A panic that unwinds out of a `block_on` or a spawn leaves the runtime
+// consistent: task panics are caught into `JoinError`s, the loops' shared
+// state is atomics and queues, and the locks it takes recover from
+// poisoning. So a handle may cross `catch_unwind`, as tokio's may (its
+// balancer, a trait object, is what keeps the compiler from seeing it).
+impl UnwindSafe for Handle {}
+impl RefUnwindSafe for Handle {}
 
 impl Handle {
     /// The handle of the runtime this thread is in: the one whose loop runs
@@ -128,9 +143,24 @@ impl Handle {
     /// `Handle::current`, `spawn` and friends find it.
     pub fn enter(&self) -> EnterGuard<'_> {
         EnterGuard {
-            previous: context::enter(Some(self.clone())),
+            _restore: Restore(context::enter(Some(self.clone()))),
             _handle: PhantomData,
         }
+    }
+
+    /// The runtime's id, unique in this process (tokio's `Handle::id`).
+    pub fn id(&self) -> Id {
+        self.inner.id
+    }
+
+    /// The name given with `Builder::name`, if any.
+    pub fn name(&self) -> Option<&str> {
+        self.inner.name.as_deref()
+    }
+
+    /// Whether the runtime is a current-thread or a multi-thread one.
+    pub fn runtime_flavor(&self) -> RuntimeFlavor {
+        self.inner.flavor
     }
 
     /// How many event loops the runtime has.
@@ -180,6 +210,9 @@ impl Handle {
 impl fmt::Debug for Handle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Handle")
+            .field("id", &self.inner.id)
+            .field("name", &self.inner.name)
+            .field("flavor", &self.inner.flavor)
             .field("loops", &self.inner.loops.len())
             .field("balancer", &self.inner.balancer)
             .finish_non_exhaustive()
@@ -191,15 +224,24 @@ impl fmt::Debug for Handle {
 #[derive(Debug)]
 #[must_use = "dropping the guard leaves the runtime at once"]
 pub struct EnterGuard<'a> {
-    previous: Option<Handle>,
+    /// Puts back what was entered before. The guard itself has no `Drop`
+    /// (its field does the work), so, as with tokio's, the borrow it holds
+    /// ends at its last use: `let _g = rt.enter(); rt.shutdown_timeout(..)`
+    /// compiles.
+    _restore: Restore,
     /// Ties the guard to its handle and keeps it `!Send`: it restores this
     /// thread's state.
     _handle: PhantomData<(&'a Handle, *const ())>,
 }
 
-impl Drop for EnterGuard<'_> {
+/// What an [`EnterGuard`] restores when it drops: the runtime entered on
+/// this thread before it.
+#[derive(Debug)]
+struct Restore(Option<Handle>);
+
+impl Drop for Restore {
     fn drop(&mut self) {
-        context::enter(self.previous.take());
+        context::enter(self.0.take());
     }
 }
 

@@ -10,6 +10,7 @@
 mod builder;
 mod core;
 mod handle;
+mod id;
 mod main_flag;
 #[allow(clippy::module_inception)]
 mod runtime;
@@ -18,6 +19,7 @@ pub use builder::Builder;
 pub(crate) use builder::Callback;
 pub(crate) use handle::RuntimeShared;
 pub use handle::{EnterGuard, Handle, TryCurrentError};
+pub use id::{Id, RuntimeFlavor};
 pub use runtime::Runtime;
 
 /// Whether `err` was returned because the event loop of the socket it came

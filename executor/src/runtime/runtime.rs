@@ -7,6 +7,7 @@
 use std::fmt;
 use std::future::Future;
 use std::io;
+use std::panic::{RefUnwindSafe, UnwindSafe};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -14,6 +15,7 @@ use std::time::{Duration, Instant};
 use super::builder::{Builder, Callback, Flavor};
 use super::core::{Core, new_local};
 use super::handle::{EnterGuard, Handle, RuntimeShared};
+use super::id::{Id, RuntimeFlavor};
 use crate::blocking::{BlockingPool, join_until};
 use crate::context;
 use crate::event_loop::{EventLoop, LoopShared};
@@ -38,7 +40,22 @@ pub struct Runtime {
     _alive: Arc<()>,
 }
 
+// As for `Handle` (see there): a panic out of `block_on` leaves the runtime
+// usable, and the current-thread core's mutex recovers from poisoning.
+impl UnwindSafe for Runtime {}
+impl RefUnwindSafe for Runtime {}
+
 impl Runtime {
+    /// A multi-thread runtime with one event loop per CPU (tokio's
+    /// `Runtime::new`: `Builder::new_multi_thread().enable_all().build()`).
+    ///
+    /// # Errors
+    ///
+    /// The loops' pollers or threads could not be created.
+    pub fn new() -> io::Result<Runtime> {
+        Builder::new_multi_thread().enable_all().build()
+    }
+
     pub(crate) fn start(builder: &Builder) -> io::Result<Runtime> {
         if builder.start_paused && builder.flavor == Flavor::MultiThread {
             return Err(io::Error::new(
@@ -53,6 +70,13 @@ impl Runtime {
         let alive = Arc::new(());
         let handle = Handle {
             inner: Arc::new(RuntimeShared {
+                id: Id::next(),
+                name: builder.name.clone(),
+                flavor: match builder.flavor {
+                    Flavor::CurrentThread => RuntimeFlavor::CurrentThread,
+                    Flavor::MultiThread => RuntimeFlavor::MultiThread,
+                },
+                intervals: builder.intervals,
                 alive: Arc::downgrade(&alive),
                 loops: loops.clone(),
                 balancer: builder.balancer.clone(),
@@ -175,7 +199,8 @@ impl Runtime {
 
     /// Shuts down, waiting at most `timeout` for the loop threads to finish
     /// (a task stuck in a blocking call keeps its loop from finishing; such
-    /// threads are left to end on their own).
+    /// threads are left to end on their own). A timeout too long to be an
+    /// instant (`Duration::MAX`) waits for as long as it takes.
     pub fn shutdown_timeout(mut self, timeout: Duration) {
         self.shutdown(Some(timeout));
     }
@@ -191,7 +216,7 @@ impl Runtime {
         }
         // Dropping the core cancels its tasks on this thread.
         drop(self.core.take());
-        let deadline = timeout.map(|t| Instant::now() + t);
+        let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
         self.handle.inner.blocking.shut_down(deadline);
         for thread in self.threads.drain(..) {
             join_until(thread, deadline);
@@ -243,8 +268,9 @@ fn run_loop_thread(shared: Arc<LoopShared>, handle: Handle, hooks: Hooks) {
     if let Some(f) = &hooks.start {
         f();
     }
+    let intervals = handle.inner.intervals;
     context::install(new_local(shared.clone(), handle));
-    let mut event_loop = EventLoop::new(shared, hooks.park);
+    let mut event_loop = EventLoop::new(shared, hooks.park, intervals);
     event_loop.run();
     event_loop.cancel_all_tasks();
     drop(context::uninstall());
