@@ -298,3 +298,132 @@ fn a_keep_alive_of_duration_max_keeps_idle_blocking_threads_usable() {
         }
     });
 }
+
+#[test]
+fn worker_index_names_the_loop_a_thread_runs() {
+    watchdog(|| {
+        assert_eq!(
+            netloop::runtime::worker_index(),
+            None,
+            "outside any runtime"
+        );
+        let ct = Builder::new_current_thread().build().unwrap();
+        assert_eq!(
+            ct.block_on(async { netloop::runtime::worker_index() }),
+            Some(0)
+        );
+        // A handle's `block_on` drives a guest loop: no worker of the runtime.
+        let guest = ct
+            .handle()
+            .block_on(async { netloop::runtime::worker_index() });
+        assert_eq!(guest, None);
+        let mt = Builder::new_multi_thread()
+            .worker_threads(3)
+            .build()
+            .unwrap();
+        for i in 0..3 {
+            let on = mt
+                .handle()
+                .spawn_on(i, async { netloop::runtime::worker_index() });
+            assert_eq!(mt.block_on(on).unwrap(), Some(i));
+        }
+        assert_eq!(
+            mt.block_on(async { netloop::runtime::worker_index() }),
+            None
+        );
+    });
+}
+
+#[test]
+fn metrics_count_workers_alive_tasks_and_queued_work() {
+    watchdog(|| {
+        let mt = Builder::new_multi_thread()
+            .worker_threads(3)
+            .build()
+            .unwrap();
+        let metrics = mt.metrics();
+        assert_eq!(metrics.num_workers(), 3);
+        let tasks: Vec<_> = (0..4)
+            .map(|_| mt.spawn(std::future::pending::<()>()))
+            .collect();
+        assert_eq!(metrics.num_alive_tasks(), 4);
+        tasks.iter().for_each(|t| t.abort());
+        for t in tasks {
+            assert!(mt.block_on(t).unwrap_err().is_cancelled());
+        }
+        support::wait_until("every aborted task is gone", || {
+            metrics.num_alive_tasks() == 0
+        });
+
+        // A current-thread runtime runs nothing outside its `block_on`:
+        // what is spawned meanwhile waits in its remote queue.
+        let ct = Builder::new_current_thread().build().unwrap();
+        assert_eq!(ct.metrics().num_workers(), 1);
+        let a = ct.spawn(async { 1 });
+        let b = ct.spawn(async { 2 });
+        assert_eq!(ct.metrics().global_queue_depth(), 2);
+        assert_eq!(
+            ct.block_on(async { a.await.unwrap() + b.await.unwrap() }),
+            3
+        );
+        assert_eq!(ct.metrics().global_queue_depth(), 0);
+        assert_eq!(ct.metrics().num_alive_tasks(), 0);
+    });
+}
+
+#[test]
+fn metrics_count_parks_and_busy_time() {
+    watchdog(|| {
+        let rt = Builder::new_multi_thread()
+            .worker_threads(1)
+            .build()
+            .unwrap();
+        let metrics = rt.metrics();
+        let parks = metrics.worker_park_count(0);
+        rt.block_on(async {
+            netloop::spawn(netloop::time::sleep(Duration::from_millis(20)))
+                .await
+                .unwrap()
+        });
+        assert!(
+            metrics.worker_park_count(0) > parks,
+            "sleeping parks the loop"
+        );
+        let unparks = metrics.worker_park_unpark_count(0);
+        assert!(unparks >= 2 * (metrics.worker_park_count(0) - 1));
+
+        // A task that keeps its loop busy for 50 ms adds at least that.
+        let busy = metrics.worker_total_busy_duration(0);
+        rt.block_on(async {
+            netloop::spawn(async {
+                let start = std::time::Instant::now();
+                while start.elapsed() < Duration::from_millis(50) {}
+            })
+            .await
+            .unwrap()
+        });
+        // Counted when the loop next parks, which it does once idle.
+        support::wait_until("the busy stretch is counted", || {
+            metrics.worker_total_busy_duration(0) - busy >= Duration::from_millis(50)
+        });
+        // An idle loop adds little: most of those 100 ms it is parked.
+        let busy = metrics.worker_total_busy_duration(0);
+        let start = std::time::Instant::now();
+        std::thread::sleep(Duration::from_millis(100));
+        // Wake the loop, and let it park again.
+        rt.block_on(async { netloop::spawn(async {}).await.unwrap() });
+        std::thread::sleep(Duration::from_millis(10));
+        let idle = metrics.worker_total_busy_duration(0) - busy;
+        assert!(idle < start.elapsed() / 2, "{idle:?} busy while idle");
+    });
+}
+
+#[test]
+fn a_worker_index_out_of_bounds_panics_with_the_count() {
+    let rt = Builder::new_current_thread().build().unwrap();
+    let message = support::panic_of(|| rt.metrics().worker_park_count(1));
+    assert_eq!(
+        message,
+        "worker index 1 out of bounds: the runtime has 1 worker(s)"
+    );
+}

@@ -124,3 +124,35 @@ fn join_all_collects_and_try_join_next_does_not_wait() {
         assert!(cancelled.is_cancelled());
     });
 }
+
+#[test]
+fn a_join_set_collects_and_extends_from_iterators() {
+    let rt = Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let mut set: JoinSet<u32> = (0..4).map(|i| async move { i * 10 }).collect();
+        set.extend((4..6).map(|i| async move { i * 10 }));
+        assert_eq!(set.len(), 6);
+        let mut outputs = set.join_all().await;
+        outputs.sort_unstable();
+        assert_eq!(outputs, [0, 10, 20, 30, 40, 50]);
+    });
+}
+
+#[test]
+fn try_join_next_with_id_names_the_finished_task() {
+    let rt = Builder::new_current_thread().build().unwrap();
+    rt.block_on(async {
+        let mut set = JoinSet::new();
+        let id = set.spawn(async { 3 }).id();
+        assert!(set.try_join_next_with_id().is_none(), "not run yet");
+        netloop::task::yield_now().await;
+        let (finished, out) = set.try_join_next_with_id().unwrap().unwrap();
+        assert_eq!((finished, out), (id, 3));
+        let blocking = set.spawn_blocking_on(|| 4, &netloop::runtime::Handle::current());
+        let (finished, out) = set.join_next_with_id().await.unwrap().unwrap();
+        assert_eq!((finished, out), (blocking.id(), 4));
+    });
+}

@@ -166,3 +166,98 @@ fn tasks_of_a_set_that_ran_keep_running_after_the_set_is_dropped() {
     });
     assert_eq!(rx.try_recv(), Ok("done"));
 }
+
+#[test]
+fn awaiting_a_set_runs_until_its_tasks_and_theirs_are_done() {
+    let rt = Builder::new_current_thread().build().unwrap();
+    let local = LocalSet::new();
+    let log = Rc::new(RefCell::new(Vec::new()));
+    {
+        let log = log.clone();
+        drop(local.spawn_local(async move {
+            let inner = log.clone();
+            // Spawned by a task of the set: it belongs to the set too, so
+            // awaiting the set waits for it (it yields first, so it
+            // finishes after its parent).
+            drop(netloop::task::spawn_local(async move {
+                for _ in 0..3 {
+                    yield_now().await;
+                }
+                inner.borrow_mut().push("child");
+            }));
+            log.borrow_mut().push("parent");
+        }));
+    }
+    rt.block_on(local);
+    assert_eq!(*log.borrow(), ["parent", "child"]);
+}
+
+#[test]
+fn awaiting_an_empty_set_completes() {
+    let rt = Builder::new_current_thread().build().unwrap();
+    rt.block_on(LocalSet::new());
+}
+
+#[test]
+fn spawn_local_inside_enter_spawns_onto_the_set() {
+    let rt = Builder::new_current_thread().build().unwrap();
+    let local = LocalSet::new();
+    let ran = Rc::new(RefCell::new(false));
+    let handle = {
+        // No loop runs on this thread outside `block_on`: without the
+        // guard this `spawn_local` would panic.
+        let _guard = local.enter();
+        let ran = ran.clone();
+        netloop::task::spawn_local(async move {
+            *ran.borrow_mut() = true;
+            7
+        })
+    };
+    assert!(!*ran.borrow(), "a set's task starts when the set runs");
+    let out = local.block_on(&rt, handle).unwrap();
+    assert_eq!(out, 7);
+    assert!(*ran.borrow());
+}
+
+#[test]
+fn spawn_local_on_puts_a_set_task_in_a_join_set() {
+    let rt = Builder::new_current_thread().build().unwrap();
+    let local = LocalSet::new();
+    let mut set = netloop::task::JoinSet::new();
+    let rc = Rc::new(5);
+    {
+        let rc = rc.clone();
+        set.spawn_local_on(async move { *rc + 1 }, &local);
+    }
+    let out = local.block_on(&rt, async move { set.join_next().await });
+    assert_eq!(out.unwrap().unwrap(), 6);
+}
+
+#[test]
+fn a_set_task_left_on_a_guest_loop_is_dropped_when_the_loop_ends() {
+    struct Flag(Rc<RefCell<bool>>);
+    impl Drop for Flag {
+        fn drop(&mut self) {
+            *self.0.borrow_mut() = true;
+        }
+    }
+    let dropped = Rc::new(RefCell::new(false));
+    let local = LocalSet::new();
+    {
+        let flag = Flag(dropped.clone());
+        drop(local.spawn_local(async move {
+            let _flag = flag;
+            std::future::pending::<()>().await;
+        }));
+    }
+    // A multi-thread runtime's `block_on` drives a guest loop that ends
+    // with it, cancelling what is left on it: the pending task's future is
+    // dropped there, not leaked with the set.
+    let rt = Builder::new_multi_thread()
+        .worker_threads(1)
+        .build()
+        .unwrap();
+    local.block_on(&rt, yield_now());
+    assert!(*dropped.borrow());
+    drop(local);
+}

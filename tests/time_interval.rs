@@ -114,6 +114,27 @@ fn reset_restarts_the_schedule_from_now() {
 }
 
 #[test]
+fn reset_after_and_reset_at_move_the_next_tick() {
+    let rt = Builder::new_current_thread()
+        .start_paused(true)
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let start = Instant::now();
+        let mut interval = time::interval_at(start, PERIOD);
+        assert_eq!(interval.tick().await, start);
+        // Paused time: the next tick is exactly where it was put.
+        interval.reset_after(PERIOD * 5);
+        assert_eq!(interval.tick().await, start + PERIOD * 5);
+        // And the schedule goes on from there, one period at a time.
+        assert_eq!(interval.tick().await, start + PERIOD * 6);
+        let at = Instant::now() + PERIOD / 2;
+        interval.reset_at(at);
+        assert_eq!(interval.tick().await, at);
+    });
+}
+
+#[test]
 #[should_panic(expected = "`period` must be non-zero.")]
 fn a_zero_period_panics() {
     let _ = time::interval(Duration::ZERO);

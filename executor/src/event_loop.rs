@@ -89,6 +89,15 @@ pub(crate) struct LoopShared {
     pub(crate) accept_pauses: AtomicU64,
     /// Times the loop, busy for a whole slice, yielded its CPU.
     cpu_yields: AtomicU64,
+    /// Parks and unparks: +1 before each idle network poll (the loop may
+    /// sleep), +1 after it; odd while parked. Its thread writes.
+    park_unparks: AtomicU64,
+    /// Time between unparks and the following parks, summed at each park
+    /// (ns). Its thread writes.
+    busy_ns: AtomicU64,
+    /// When the loop last unparked (or was made), in
+    /// `sys::clock::monotonic_nanos`. Its thread writes.
+    unparked_at: AtomicU64,
 }
 
 /// Counters of one event loop, readable from any thread.
@@ -158,6 +167,9 @@ impl LoopShared {
             accepts: AtomicU64::new(0),
             accept_pauses: AtomicU64::new(0),
             cpu_yields: AtomicU64::new(0),
+            park_unparks: AtomicU64::new(0),
+            busy_ns: AtomicU64::new(0),
+            unparked_at: AtomicU64::new(clock::monotonic_nanos()),
         }))
     }
 
@@ -212,6 +224,36 @@ impl LoopShared {
         let finished = self.tasks_finished.load(Relaxed);
         let spawned = self.tasks_spawned.load(Relaxed);
         spawned.saturating_sub(finished) as usize
+    }
+
+    /// The loop parks at `now` (about to poll the network with nothing to
+    /// run): counts it and adds the busy stretch since the last unpark.
+    /// Only the loop's thread calls this (plain loads and stores do).
+    fn park(&self, now: u64) {
+        let n = self.park_unparks.load(Relaxed);
+        self.park_unparks.store(n + 1, Relaxed);
+        let busy = now.saturating_sub(self.unparked_at.load(Relaxed));
+        self.busy_ns
+            .store(self.busy_ns.load(Relaxed) + busy, Relaxed);
+    }
+
+    /// The loop unparks at `now`; only the loop's thread calls this.
+    fn unpark(&self, now: u64) {
+        let n = self.park_unparks.load(Relaxed);
+        self.park_unparks.store(n + 1, Relaxed);
+        self.unparked_at.store(now, Relaxed);
+    }
+
+    /// Parks plus unparks so far (tokio's `worker_park_unpark_count`).
+    pub(crate) fn park_unparks(&self) -> u64 {
+        self.park_unparks.load(Relaxed)
+    }
+
+    /// How long the loop has been at work, outside its idle network polls
+    /// (tokio's `worker_total_busy_duration`): summed at each park, so a
+    /// busy stretch counts once the loop next parks.
+    pub(crate) fn busy(&self) -> Duration {
+        Duration::from_nanos(self.busy_ns.load(Relaxed))
     }
 
     pub(crate) fn stats(&self) -> LoopStats {
@@ -378,6 +420,9 @@ impl EventLoop {
             Some(Duration::ZERO)
         };
         let now = self.yield_if_busy_too_long();
+        if idle {
+            self.shared.park(now);
+        }
         let turn = match self.shared.poller.poll(&mut self.events, timeout) {
             Ok(turn) => turn,
             // epoll_wait fails only on a broken epoll fd (EBADF, EINVAL) or
@@ -387,9 +432,13 @@ impl EventLoop {
                 self.shared.index
             ),
         };
-        if idle && clock::monotonic_nanos().wrapping_sub(now) >= SLEPT {
-            // The wait really waited: the loop gave its CPU up.
-            self.busy.slept();
+        if idle {
+            let after = clock::monotonic_nanos();
+            self.shared.unpark(after);
+            if after.wrapping_sub(now) >= SLEPT {
+                // The wait really waited: the loop gave its CPU up.
+                self.busy.slept();
+            }
         }
         if idle
             && paused

@@ -347,6 +347,11 @@ impl<T> Poller<T> {
         drained
     }
 
+    /// Tasks waiting in the remote queues (urgent and normal) now.
+    pub fn queued_tasks(&self) -> usize {
+        self.queues.urgent.len() + self.queues.normal.len()
+    }
+
     /// Whether a wake-up is outstanding (an eventfd write the loop has not
     /// seen yet).
     pub fn is_woken(&self) -> bool {

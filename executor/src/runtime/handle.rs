@@ -158,6 +158,12 @@ impl Handle {
         self.inner.name.as_deref()
     }
 
+    /// The runtime's counters, tokio's way (see also
+    /// [`loop_stats`](Self::loop_stats)).
+    pub fn metrics(&self) -> super::RuntimeMetrics {
+        super::RuntimeMetrics::new(self.clone())
+    }
+
     /// Whether the runtime is a current-thread or a multi-thread one.
     pub fn runtime_flavor(&self) -> RuntimeFlavor {
         self.inner.flavor

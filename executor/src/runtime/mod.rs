@@ -12,6 +12,7 @@ mod core;
 mod handle;
 mod id;
 mod main_flag;
+mod metrics;
 #[allow(clippy::module_inception)]
 mod runtime;
 
@@ -20,6 +21,7 @@ pub(crate) use builder::Callback;
 pub(crate) use handle::RuntimeShared;
 pub use handle::{EnterGuard, Handle, TryCurrentError};
 pub use id::{Id, RuntimeFlavor};
+pub use metrics::{RuntimeMetrics, worker_index};
 pub use runtime::Runtime;
 
 /// Whether `err` was returned because the event loop of the socket it came

@@ -177,6 +177,11 @@ impl Runtime {
         self.handle.spawn(future)
     }
 
+    /// The runtime's counters (see [`Handle::metrics`]).
+    pub fn metrics(&self) -> super::RuntimeMetrics {
+        self.handle.metrics()
+    }
+
     /// The runtime's handle.
     pub fn handle(&self) -> &Handle {
         &self.handle

@@ -11,7 +11,7 @@ use std::task::{Context, Poll};
 
 use futures::stream::{FuturesUnordered, Stream};
 
-use super::{AbortHandle, Id, JoinError, JoinHandle};
+use super::{AbortHandle, Id, JoinError, JoinHandle, LocalSet};
 use crate::runtime::Handle;
 
 /// A collection of spawned tasks, joined in completion order.
@@ -83,17 +83,39 @@ impl<T: 'static> JoinSet<T> {
         self.insert(handle.spawn(future))
     }
 
-    /// Spawns a `!Send` future on this thread's loop into the set.
+    /// Spawns a `!Send` future into the set, as
+    /// [`spawn_local`](super::spawn_local) does: onto the current
+    /// [`LocalSet`] if there is one, otherwise onto this thread's loop.
     ///
     /// # Panics
     ///
-    /// Panics when this thread runs no netloop event loop.
+    /// Panics when this thread runs no netloop event loop and has no
+    /// current set.
     #[track_caller]
     pub fn spawn_local<F>(&mut self, future: F) -> AbortHandle
     where
         F: Future<Output = T> + 'static,
     {
         self.insert(super::spawn_local(future))
+    }
+
+    /// Spawns a `!Send` future on `local_set` into the set; it starts when
+    /// the set runs.
+    pub fn spawn_local_on<F>(&mut self, future: F, local_set: &LocalSet) -> AbortHandle
+    where
+        F: Future<Output = T> + 'static,
+    {
+        self.insert(local_set.spawn_local(future))
+    }
+
+    /// Runs `f` on the blocking pool of `handle`'s runtime, into the set.
+    #[track_caller]
+    pub fn spawn_blocking_on<F>(&mut self, f: F, handle: &Handle) -> AbortHandle
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send,
+    {
+        self.insert(handle.spawn_blocking(f))
     }
 
     /// Runs `f` on the blocking pool, into the set.
@@ -120,8 +142,15 @@ impl<T: 'static> JoinSet<T> {
     /// The result of a task that has already finished, if any, without
     /// waiting.
     pub fn try_join_next(&mut self) -> Option<Result<T, JoinError>> {
+        self.try_join_next_with_id()
+            .map(|result| result.map(|(_, output)| output))
+    }
+
+    /// Like [`try_join_next`](Self::try_join_next), with the finished
+    /// task's id.
+    pub fn try_join_next_with_id(&mut self) -> Option<Result<(Id, T), JoinError>> {
         let waker = futures::task::noop_waker();
-        match self.poll_join_next(&mut Context::from_waker(&waker)) {
+        match self.poll_join_next_with_id(&mut Context::from_waker(&waker)) {
             Poll::Ready(result) => result,
             Poll::Pending => None,
         }
@@ -163,6 +192,42 @@ impl<T: 'static> JoinSet<T> {
     pub async fn shutdown(&mut self) {
         self.abort_all();
         while self.join_next().await.is_some() {}
+    }
+}
+
+/// Spawns every future of the iterator (as [`JoinSet::spawn`]) into a new
+/// set.
+///
+/// # Panics
+///
+/// Panics outside a netloop runtime.
+impl<T, F> FromIterator<F> for JoinSet<T>
+where
+    F: Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    fn from_iter<I: IntoIterator<Item = F>>(iter: I) -> JoinSet<T> {
+        let mut set = JoinSet::new();
+        set.extend(iter);
+        set
+    }
+}
+
+/// Spawns every future of the iterator (as [`JoinSet::spawn`]) into the
+/// set.
+///
+/// # Panics
+///
+/// Panics outside a netloop runtime.
+impl<T, F> Extend<F> for JoinSet<T>
+where
+    F: Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    fn extend<I: IntoIterator<Item = F>>(&mut self, iter: I) {
+        iter.into_iter().for_each(|future| {
+            self.spawn(future);
+        });
     }
 }
 

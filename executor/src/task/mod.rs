@@ -24,7 +24,7 @@ pub use id::{Id, id, try_id};
 pub use join_error::JoinError;
 pub use join_handle::{AbortHandle, JoinHandle};
 pub use join_set::JoinSet;
-pub use local_set::LocalSet;
+pub use local_set::{LocalEnterGuard, LocalSet};
 pub use task_local::{AccessError, LocalKey, TaskLocalFuture};
 pub use unconstrained::{Unconstrained, consume_budget, unconstrained};
 pub use yield_now::yield_now;
@@ -64,17 +64,22 @@ where
     Handle::current().spawn_blocking(f)
 }
 
-/// Spawns a `!Send` future onto the loop running on this thread.
+/// Spawns a `!Send` future onto the loop running on this thread — or onto
+/// the current [`LocalSet`]: one entered with [`LocalSet::enter`], or the
+/// set whose task (or `run_until` future) is running.
 ///
 /// # Panics
 ///
 /// Panics when this thread runs no netloop event loop (outside of a task or
-/// of a current-thread runtime's `block_on`).
+/// of a current-thread runtime's `block_on`) and has no current set.
 #[track_caller]
 pub fn spawn_local<F>(future: F) -> JoinHandle<F::Output>
 where
     F: Future + 'static,
     F::Output: 'static,
 {
-    crate::schedule::spawn_local(future)
+    match local_set::spawn_on_current(future) {
+        Ok(handle) => handle,
+        Err(future) => crate::schedule::spawn_local(future),
+    }
 }
